@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each builds .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+# Offline at run time: no library may fetch a model, tokenizer or list when it starts.
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: run test quality venv benchmarks clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/parallelner sample-run --out out/sample
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+quality: $(STAMP)
+	$(BIN)/ruff check parallelner flows tests benchmarks
+	$(BIN)/ruff format --check parallelner flows tests benchmarks
+
+benchmarks: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache

@@ -1,0 +1,166 @@
+"""The ``parallelner`` command: translate, filter, reference-server, sample-run.
+
+A user's mistake (bad input, a missing setting, a refused key) prints one line and exits
+non-zero, never a traceback: ``path:line: message`` for input, ``error: message`` otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from parallelner.config import Settings, load_settings
+from parallelner.errors import ConfigError, InputError
+from parallelner.llm.client import EndpointError
+from parallelner.readers import FORMATS
+
+_PACKAGED_SAMPLE = Path(__file__).parent / "_sample"
+SAMPLE_DIR = _PACKAGED_SAMPLE if _PACKAGED_SAMPLE.is_dir() else Path(__file__).parent.parent / "sample"
+
+
+def _settings_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="TOML settings file (flags and env override it)")
+    p.add_argument("--base-url", dest="base_urls", action="append",
+                   help="OpenAI-compatible endpoint; repeat for a pool of replicas "
+                   "(env PARALLELNER_BASE_URL, comma-separated)")  # fmt: skip
+    p.add_argument("--model", help="model name (env PARALLELNER_MODEL)")
+    p.add_argument("--escalate-model", help="stronger model for samples the first one fails")
+    p.add_argument("--backend", choices=("openai", "vllm"), help="HTTP endpoint or in-process vLLM")
+    p.add_argument("--concurrency", type=int, help="requests in flight (default 64)")
+    p.add_argument("--timeout", type=float, help="seconds per request (default 120)")
+    p.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
+    p.add_argument("--max-attempts", type=int, help="rounds per sample incl. repairs (default 3)")
+    p.add_argument("--cache", help="response cache file (default OUT/cache/responses.sqlite)")
+    p.add_argument("--untranslated-overlap", type=float, help="max copied trigram share (0.5)")
+    p.add_argument("--min-length-ratio", type=float, help="override the pair's band minimum")
+    p.add_argument("--max-length-ratio", type=float, help="override the pair's band maximum")
+    p.add_argument("--round-trip", action="store_const", const=True,
+                   help="back-translate passed pairs and check entities return (doubles cost)")  # fmt: skip
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    names = ("base_urls", "model", "escalate_model", "backend", "concurrency", "timeout",
+             "max_retries", "max_attempts", "cache", "on_bad_record", "rows_per_part")  # fmt: skip
+    overrides: dict[str, object] = {n: getattr(args, n, None) for n in names}
+    overrides["filters"] = {
+        "untranslated_overlap": args.untranslated_overlap,
+        "min_length_ratio": args.min_length_ratio,
+        "max_length_ratio": args.max_length_ratio,
+        "round_trip": args.round_trip,
+    }
+    return load_settings(args.config, overrides)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parallelner", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("translate", help="translate + project + filter into DIR/candidates")
+    t.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    t.add_argument("--src-lang", required=True)
+    t.add_argument("--tgt-lang", required=True)
+    t.add_argument("--out", required=True, type=Path, metavar="DIR")
+    t.add_argument("--format", dest="fmt", choices=FORMATS, default="auto")
+    t.add_argument("--on-bad-record", choices=("fail", "skip"),
+                   help="fail (default) or skip to DIR/quarantine.jsonl")  # fmt: skip
+    t.add_argument("--lenient-tags", action="store_true",
+                   help="read an I- tag that starts an entity as B- (IOB1) instead of failing")  # fmt: skip
+    t.add_argument("--label-names", help="comma-separated names of Parquet ner_tags class ids")
+    t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
+    t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
+    t.add_argument("--no-progress", action="store_true")
+    _settings_flags(t)
+
+    f = sub.add_parser("filter", help="re-run the filters on DIR's candidates, no LLM calls")
+    f.add_argument("out", type=Path, metavar="DIR")
+    _settings_flags(f)
+
+    r = sub.add_parser("reference-server", help="the OpenAI-compatible reference endpoint")
+    r.add_argument("--pairs", type=Path, default=SAMPLE_DIR / "pud-pairs.jsonl")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--port", type=int, default=8000)
+    r.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
+    r.add_argument("--faults", type=Path, help="JSON {pair_id: 'kind[:times]'}")
+    r.add_argument("--api-key-env", help="require the key held in this environment variable")
+    r.add_argument("--ready-file", type=Path, help="write {port, pid} here once bound")
+
+    s = sub.add_parser("sample-run", help="translate the bundled sample EN->ZH and ZH->EN")
+    s.add_argument("--out", type=Path, default=Path("out/sample"))
+    return parser
+
+
+def _translate(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.jobs import translate_job
+    from parallelner.progress import live_progress
+    from parallelner.report import print_summary
+
+    settings = _load(args)
+    labels = args.label_names.split(",") if args.label_names else None
+    with live_progress(console, enabled=not args.no_progress) as progress:
+        report = translate_job(
+            args.inputs, args.out, args.src_lang, args.tgt_lang, settings, fmt=args.fmt,
+            strict=not args.lenient_tags, label_names=labels, limit=args.limit, progress=progress,
+        )  # fmt: skip
+    print_summary(report, console)
+    console.print(f"candidates: {args.out / 'candidates'}  report: {args.out / 'report.json'}")
+    return 0
+
+
+def _filter(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.jobs import filter_job
+    from parallelner.report import print_summary
+
+    report = filter_job(args.out, _load(args))
+    print_summary(report, console)
+    return 0
+
+
+def _sample_run(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.jobs import translate_job
+    from parallelner.reference.process import ReferenceServer
+    from parallelner.report import print_summary
+
+    with ReferenceServer(SAMPLE_DIR / "pud-pairs.jsonl") as server:
+        console.print(f"reference endpoint: {server.base_url} (human translations, UNER PUD)")
+        for src, tgt in (("en", "zh"), ("zh", "en")):
+            settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
+            out = args.out / f"{src}-{tgt}"
+            report = translate_job([SAMPLE_DIR / f"{src}-pud.iob2"], out, src, tgt, settings)
+            print_summary(report, console)
+            console.print(f"candidates: {out / 'candidates'}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(stderr=False)
+    err = Console(stderr=True)
+    try:
+        if args.command == "reference-server":
+            from parallelner.reference.server import serve
+
+            serve(args.pairs, host=args.host, port=args.port, latency=args.latency,
+                  faults=args.faults, api_key_env=args.api_key_env, ready_file=args.ready_file)  # fmt: skip
+            return 0
+        handler = {"translate": _translate, "filter": _filter, "sample-run": _sample_run}
+        return handler[args.command](args, console)
+    except InputError as e:
+        err.print(str(e), markup=False, highlight=False)
+        return 2
+    except ConfigError as e:
+        err.print(f"error: {e}", markup=False, highlight=False)
+        return 2
+    except EndpointError as e:
+        err.print(f"error: {e}", markup=False, highlight=False)
+        return 3
+    except KeyboardInterrupt:
+        err.print("interrupted: finished parts are kept; rerun the same command to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Errors a user can act on: they name the file, the line and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """Bad input at ``path:line``; the CLI prints it as ``path:line: message`` and exits 2."""
+
+    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A setting that is missing or wrong; the message names the flag or variable."""

@@ -1,0 +1,228 @@
+"""The chat client: the ``openai`` async client over a pool of OpenAI-compatible endpoints.
+
+Retries transient failures (429, 5xx, timeouts, connection errors) with exponential backoff and
+jitter, honouring ``Retry-After``; spreads requests over the pool by fewest in flight and routes
+around an endpoint that just failed; answers from the response cache before any request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+import openai
+from pydantic import SecretStr
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from parallelner.llm.cache import ChatReply, Messages, ResponseCache, request_key
+
+# How long an endpoint that refused a connection or answered 5xx is passed over.
+COOLDOWN_SECONDS = 2.0
+
+
+class LLMCallFailed(Exception):
+    """A request that still failed after every retry; the sample is marked ``failed``."""
+
+
+class EndpointError(Exception):
+    """A failure no retry can fix (bad key, unknown model); the run stops with this message."""
+
+
+@dataclass
+class ClientStats:
+    """Counts of one client's life: what was sent, retried, served from the cache."""
+
+    requests: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def count_error(self, exc: BaseException) -> None:
+        name = type(exc).__name__
+        self.errors[name] = self.errors.get(name, 0) + 1
+
+
+class ChatBackend(Protocol):
+    """What translate needs of a backend: ChatClient (HTTP) or VLLMEngineClient (in process)."""
+
+    stats: ClientStats
+
+    async def complete(
+        self, model: str, messages: Messages, *, prompt_version: str, params: Mapping[str, object]
+    ) -> ChatReply: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class _Endpoint:
+    url: str
+    client: openai.AsyncOpenAI
+    in_flight: int = 0
+    down_until: float = 0.0
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+def retry_after_seconds(exc: BaseException | None) -> float | None:
+    """The delay a 429/503 asked for (``Retry-After`` in seconds or as a date), if any."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    if "retry-after-ms" in headers:
+        try:
+            return float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+class ChatClient:
+    """Chat completions with retries, load spreading, failover and a response cache."""
+
+    def __init__(
+        self,
+        base_urls: Sequence[str],
+        api_key: SecretStr | None = None,
+        *,
+        timeout: float = 120.0,
+        max_retries: int = 6,
+        max_wait: float = 60.0,
+        cache: ResponseCache | None = None,
+        max_connections: int = 256,
+    ) -> None:
+        if not base_urls:
+            raise ValueError("at least one base URL is needed")
+        key = api_key.get_secret_value() if api_key else "EMPTY"
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._endpoints = [
+            _Endpoint(
+                url,
+                openai.AsyncOpenAI(
+                    base_url=url,
+                    api_key=key,
+                    timeout=timeout,
+                    max_retries=0,  # tenacity retries, so failover and Retry-After are ours
+                    http_client=httpx.AsyncClient(limits=limits, timeout=timeout),
+                ),
+            )
+            for url in base_urls
+        ]
+        self.cache = cache
+        self.max_retries = max_retries
+        self._backoff = wait_exponential_jitter(initial=0.5, max=max_wait, jitter=0.5)
+        self._max_wait = max_wait
+        self.stats = ClientStats()
+
+    def _pick(self) -> _Endpoint:
+        now = time.monotonic()
+        up = [e for e in self._endpoints if e.down_until <= now]
+        if not up:
+            return min(self._endpoints, key=lambda e: e.down_until)
+        return min(up, key=lambda e: e.in_flight)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after_seconds(exc)
+        if asked is not None:
+            return min(asked, self._max_wait)
+        return self._backoff(state)
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+
+    async def complete(
+        self,
+        model: str,
+        messages: Messages,
+        *,
+        prompt_version: str,
+        params: Mapping[str, object],
+    ) -> ChatReply:
+        """The reply to ``messages``: from the cache, else from the pool (retried)."""
+        key = request_key(model, prompt_version, messages, params)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self.stats.cache_hits += 1
+            return hit
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_is_transient),
+            wait=self._wait,
+            stop=stop_after_attempt(self.max_retries + 1),
+            before_sleep=self._before_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    reply = await self._send(model, messages, params)
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+            raise EndpointError(
+                f"the endpoint refused the API key (HTTP {e.status_code}): set "
+                "PARALLELNER_API_KEY (or OPENAI_API_KEY) to a valid key"
+            ) from None
+        except openai.NotFoundError:
+            raise EndpointError(
+                f"model {model!r} or the chat completions route was not found at "
+                f"{', '.join(e.url for e in self._endpoints)}: check --model and --base-url"
+            ) from None
+        except (openai.APIError, asyncio.TimeoutError) as e:
+            self.stats.failures += 1
+            raise LLMCallFailed(f"{type(e).__name__}: {getattr(e, 'message', e)}") from None
+        if self.cache is not None:
+            self.cache.put(key, prompt_version, reply)
+        return reply
+
+    async def _send(self, model: str, messages: Messages, params: Mapping[str, object]) -> ChatReply:
+        endpoint = self._pick()
+        endpoint.in_flight += 1
+        self.stats.requests += 1
+        try:
+            response = await endpoint.client.chat.completions.create(
+                model=model, messages=messages, **params  # type: ignore[arg-type]
+            )
+        except Exception as e:
+            self.stats.count_error(e)
+            if isinstance(e, openai.APIConnectionError) or (
+                isinstance(e, openai.APIStatusError) and e.status_code >= 500
+            ):
+                endpoint.down_until = time.monotonic() + COOLDOWN_SECONDS
+            raise
+        finally:
+            endpoint.in_flight -= 1
+        usage = response.usage
+        reply = ChatReply(
+            content=response.choices[0].message.content or "",
+            model=response.model or model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+        self.stats.prompt_tokens += reply.prompt_tokens
+        self.stats.completion_tokens += reply.completion_tokens
+        return reply
+
+    async def aclose(self) -> None:
+        for endpoint in self._endpoints:
+            await endpoint.client.close()

@@ -1,0 +1,88 @@
+"""Projection: find each entity's surface form in the translation, as character offsets.
+
+A pure function, in the spirit of spaCy's ``offsets_to_biluo_tags``: text and surface forms in,
+offsets or a reason out; overlaps refused, nothing dropped silently.
+
+>>> locate_entities("约翰在北京见了约翰。", ["约翰", "北京", "约翰"])
+[(0, 2), (3, 5), (7, 9)]
+>>> locate_entities("John met Mary.", ["John", "Paris", None])
+[(0, 4), 'entity_not_found', 'entity_missing']
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+Located = tuple[int, int] | str
+
+ENTITY_MISSING = "entity_missing"
+ENTITY_NOT_FOUND = "entity_not_found"
+ENTITY_OVERLAP = "entity_overlap"
+
+
+def _normalize(text: str, drop_spaces: bool) -> tuple[str, list[int]]:
+    """NFKC (so full-width = half-width), whitespace folded or dropped; each char's origin."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for n in unicodedata.normalize("NFKC", ch):
+            if n.isspace():
+                if drop_spaces or (chars and chars[-1] == " "):
+                    continue
+                n = " "
+            chars.append(n)
+            origin.append(i)
+    return "".join(chars), origin
+
+
+def _find_all(haystack: str, needle: str) -> list[int]:
+    starts, pos = [], haystack.find(needle)
+    while pos >= 0:
+        starts.append(pos)
+        pos = haystack.find(needle, pos + 1)
+    return starts
+
+
+def find_occurrences(text: str, surface: str) -> list[tuple[int, int]]:
+    """Offsets of ``surface`` in ``text``: exact matches, else after NFKC and whitespace folding,
+    else ignoring whitespace altogether (an LLM writing "北京 大学" for "北京大学")."""
+    if surface in text:
+        return [(s, s + len(surface)) for s in _find_all(text, surface)]
+    for drop_spaces in (False, True):
+        norm_text, origin = _normalize(text, drop_spaces)
+        needle = _normalize(surface, drop_spaces)[0].strip()
+        if needle:
+            hits = _find_all(norm_text, needle)
+            if hits:
+                return [(origin[s], origin[s + len(needle) - 1] + 1) for s in hits]
+    return []
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def locate_entities(translation: str, surfaces: list[str | None]) -> list[Located]:
+    """For each surface form, its (start, end) in ``translation`` or a reason code.
+
+    Longer forms are placed first, so "York" cannot take the span inside "New York"; entities
+    with the same form take its occurrences in source order; no two entities share a span
+    (the later one gets ``entity_overlap``).
+    """
+    result: list[Located] = [ENTITY_MISSING] * len(surfaces)
+    taken: list[tuple[int, int]] = []
+    order = sorted(
+        (i for i, s in enumerate(surfaces) if s is not None and s.strip()),
+        key=lambda i: (-len(surfaces[i].strip()), i),  # type: ignore[union-attr]
+    )
+    for i in order:
+        occurrences = find_occurrences(translation, surfaces[i].strip())  # type: ignore[union-attr]
+        free = [o for o in occurrences if not any(_overlaps(o, t) for t in taken)]
+        if not occurrences:
+            result[i] = ENTITY_NOT_FOUND
+        elif not free:
+            result[i] = ENTITY_OVERLAP
+        else:
+            result[i] = free[0]
+            taken.append(free[0])
+    return result

@@ -1,0 +1,225 @@
+"""The record types every stage passes along, and the Parquet schema of a candidate.
+
+Offsets are character offsets in Python code points, end exclusive, so ``text[start:end]`` is
+the entity's surface form in every language (CJK and emoji included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pyarrow as pa
+
+Status = Literal["passed", "rejected", "failed"]
+STATUSES: tuple[str, ...] = ("passed", "rejected", "failed")
+
+
+class RecordError(ValueError):
+    """A record that breaks its own invariants (span outside the text, overlap, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One entity mention: ``text[start:end] == span.text``."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {"start": self.start, "end": self.end, "label": self.label, "text": self.text}
+
+
+def check_spans(text: str, spans: tuple[Span, ...], *, allow_nested: bool = False) -> None:
+    """Raise RecordError unless every span lies inside ``text``, matches it, and none overlap."""
+    for i, span in enumerate(spans):
+        if not span.label:
+            raise RecordError(f"entity {i}: empty label")
+        if not 0 <= span.start < span.end <= len(text):
+            raise RecordError(
+                f"entity {i} ({span.label}) [{span.start}, {span.end}) is outside the text "
+                f"of length {len(text)}"
+            )
+        if text[span.start : span.end] != span.text:
+            raise RecordError(
+                f"entity {i} ({span.label}) [{span.start}, {span.end}) is "
+                f"{text[span.start : span.end]!r} in the text but {span.text!r} in the entity"
+            )
+    if allow_nested:
+        return
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if a.overlaps(b):
+            raise RecordError(
+                f"entities {a.text!r} [{a.start}, {a.end}) and {b.text!r} "
+                f"[{b.start}, {b.end}) overlap"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One annotated sentence of a source corpus; entities sorted by start offset."""
+
+    id: str
+    lang: str
+    text: str
+    entities: tuple[Span, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise RecordError("empty id")
+        if not self.text.strip():
+            raise RecordError(f"sample {self.id}: empty text")
+        ordered = tuple(sorted(self.entities, key=lambda s: (s.start, s.end)))
+        object.__setattr__(self, "entities", ordered)
+        try:
+            check_spans(self.text, ordered)
+        except RecordError as e:
+            raise RecordError(f"sample {self.id}: {e}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A translated sample: ``tgt_entities[i]`` is the projection of ``src_entities[i]``.
+
+    A target entity that could not be projected is ``None``; the reasons say why.
+    """
+
+    id: str
+    source_id: str
+    src_lang: str
+    tgt_lang: str
+    src_text: str
+    tgt_text: str
+    src_entities: tuple[Span, ...]
+    tgt_entities: tuple[Span | None, ...]
+    status: Status
+    reasons: tuple[str, ...] = ()
+    attempts: int = 0
+    model: str = ""
+    prompt_version: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    raw_reply: str = ""
+    confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise RecordError(f"candidate {self.id}: unknown status {self.status!r}")
+        if (self.status == "passed") == bool(self.reasons):
+            raise RecordError(
+                f"candidate {self.id}: status {self.status!r} with reasons {list(self.reasons)}"
+            )
+        if len(self.tgt_entities) != len(self.src_entities):
+            raise RecordError(
+                f"candidate {self.id}: {len(self.src_entities)} source entities but "
+                f"{len(self.tgt_entities)} target entities"
+            )
+        try:
+            check_spans(self.src_text, self.src_entities)
+            check_spans(self.tgt_text, tuple(s for s in self.tgt_entities if s is not None))
+        except RecordError as e:
+            raise RecordError(f"candidate {self.id}: {e}") from None
+
+    @staticmethod
+    def make_id(source_id: str, src_lang: str, tgt_lang: str) -> str:
+        return f"{source_id}:{src_lang}-{tgt_lang}"
+
+    def with_verdict(self, reasons: tuple[str, ...], confidence: float | None) -> Candidate:
+        """The same candidate re-judged: status follows the reasons (``failed`` stays failed)."""
+        status: Status = "failed" if self.status == "failed" else ("rejected" if reasons else "passed")
+        if status == "failed" and not reasons:
+            reasons = self.reasons
+        return replace(self, status=status, reasons=reasons, confidence=confidence)
+
+
+SPAN_TYPE = pa.struct(
+    [
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+    ]
+)
+
+#: Columns of ``DIR/candidates/part-*.parquet``. Later stages add columns, never rename these.
+CANDIDATE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source_id", pa.string(), nullable=False),
+        pa.field("src_lang", pa.string(), nullable=False),
+        pa.field("tgt_lang", pa.string(), nullable=False),
+        pa.field("src_text", pa.string(), nullable=False),
+        pa.field("tgt_text", pa.string(), nullable=False),
+        pa.field("src_entities", pa.list_(SPAN_TYPE), nullable=False),
+        # An element is null where the entity could not be projected.
+        pa.field("tgt_entities", pa.list_(pa.field("item", SPAN_TYPE, nullable=True))),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("reasons", pa.list_(pa.string()), nullable=False),
+        pa.field("attempts", pa.int32(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("prompt_version", pa.string(), nullable=False),
+        pa.field("prompt_tokens", pa.int64(), nullable=False),
+        pa.field("completion_tokens", pa.int64(), nullable=False),
+        pa.field("raw_reply", pa.string(), nullable=False),
+        pa.field("confidence", pa.float64(), nullable=True),
+    ]
+)
+
+
+def candidate_to_row(c: Candidate) -> dict[str, object]:
+    """One Parquet row (a dict keyed by CANDIDATE_SCHEMA's names)."""
+    return {
+        "id": c.id,
+        "source_id": c.source_id,
+        "src_lang": c.src_lang,
+        "tgt_lang": c.tgt_lang,
+        "src_text": c.src_text,
+        "tgt_text": c.tgt_text,
+        "src_entities": [s.as_dict() for s in c.src_entities],
+        "tgt_entities": [None if s is None else s.as_dict() for s in c.tgt_entities],
+        "status": c.status,
+        "reasons": list(c.reasons),
+        "attempts": c.attempts,
+        "model": c.model,
+        "prompt_version": c.prompt_version,
+        "prompt_tokens": c.prompt_tokens,
+        "completion_tokens": c.completion_tokens,
+        "raw_reply": c.raw_reply,
+        "confidence": c.confidence,
+    }
+
+
+def _span(d: dict[str, object] | None) -> Span | None:
+    if d is None:
+        return None
+    return Span(int(d["start"]), int(d["end"]), str(d["label"]), str(d["text"]))  # type: ignore[arg-type]
+
+
+def candidate_from_row(row: dict[str, object]) -> Candidate:
+    """Inverse of candidate_to_row; validates the record."""
+    src = tuple(_span(d) for d in row["src_entities"])  # type: ignore[union-attr]
+    return Candidate(
+        id=str(row["id"]),
+        source_id=str(row["source_id"]),
+        src_lang=str(row["src_lang"]),
+        tgt_lang=str(row["tgt_lang"]),
+        src_text=str(row["src_text"]),
+        tgt_text=str(row["tgt_text"]),
+        src_entities=src,  # type: ignore[arg-type]
+        tgt_entities=tuple(_span(d) for d in row["tgt_entities"]),  # type: ignore[union-attr]
+        status=row["status"],  # type: ignore[arg-type]
+        reasons=tuple(row["reasons"]),  # type: ignore[arg-type]
+        attempts=int(row["attempts"]),  # type: ignore[arg-type]
+        model=str(row["model"]),
+        prompt_version=str(row["prompt_version"]),
+        prompt_tokens=int(row["prompt_tokens"]),  # type: ignore[arg-type]
+        completion_tokens=int(row["completion_tokens"]),  # type: ignore[arg-type]
+        raw_reply=str(row.get("raw_reply") or ""),
+        confidence=row.get("confidence"),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,178 @@
+"""The reference endpoint: an OpenAI-compatible chat server that answers from human translations.
+
+For tests, the sample run and benchmarks; real runs point the same client at vLLM or an API.
+Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, and for tests ``GET /_admin/stats``,
+``POST /_admin/faults`` (``{"faults": {pair_id: fault}, "latency": s}``), ``POST /_admin/reset``.
+Token usage is estimated as characters / 4, so reports have plausible figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from parallelner.reference.faults import Fault, faulty_content, other_reference
+from parallelner.reference.references import Reference, ReferenceIndex
+
+
+@dataclass
+class ServerState:
+    index: ReferenceIndex
+    latency: float = 0.0
+    api_key: str | None = None
+    faults: dict[str, Fault] = field(default_factory=dict)
+    requests: int = 0
+    by_pair: dict[str, int] = field(default_factory=dict)
+    unknown: int = 0
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"message": message, "type": "reference_server_error", "code": status}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _completion(model: str, content: str, messages: list[dict]) -> JSONResponse:
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in messages)
+    usage = {"prompt_tokens": prompt_chars // 4 + 1, "completion_tokens": len(content) // 4 + 1}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    return JSONResponse(
+        {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": usage,
+        }
+    )
+
+
+async def _answer(state: ServerState, ref: Reference, model: str, messages: list[dict]):
+    seen = state.by_pair.get(ref.pair_id, 0)
+    state.by_pair[ref.pair_id] = seen + 1
+    fault = state.faults.get(ref.pair_id)
+    if fault is not None and (fault.times is None or seen < fault.times):
+        if fault.kind == "http_500":
+            return _error(500, "injected server error")
+        if fault.kind == "http_429":
+            return _error(429, "injected rate limit", {"Retry-After": str(fault.retry_after)})
+        if fault.kind == "timeout":
+            await asyncio.sleep(fault.delay)
+            return _completion(model, json.dumps(ref.answer(), ensure_ascii=False), messages)
+        refs = list(state.index.by_text.values())
+        return _completion(model, faulty_content(fault, ref, other_reference(refs, ref)), messages)
+    return _completion(model, json.dumps(ref.answer(), ensure_ascii=False), messages)
+
+
+def build_app(state: ServerState) -> Starlette:
+    """The Starlette app serving ``state``."""
+
+    async def chat(request: Request) -> JSONResponse:
+        if state.api_key is not None:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if not hmac.compare_digest(given, state.api_key):
+                return _error(401, "invalid API key")
+        try:
+            body = await request.json()
+            messages = body["messages"]
+            model = str(body.get("model", "reference"))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return _error(400, "the body must be JSON with messages")
+        state.requests += 1
+        if state.latency:
+            await asyncio.sleep(state.latency)
+        ref = state.index.find(messages)
+        if ref is None:
+            state.unknown += 1
+            return _error(400, "no reference translation for this sentence")
+        return await _answer(state, ref, model, messages)
+
+    async def models(request: Request) -> JSONResponse:
+        return JSONResponse({"object": "list", "data": [{"id": "reference", "object": "model"}]})
+
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"requests": state.requests, "unknown": state.unknown, "by_pair": state.by_pair}
+        )
+
+    async def set_faults(request: Request) -> JSONResponse:
+        body = await request.json()
+        try:
+            state.faults.update({k: Fault.parse(v) for k, v in body.get("faults", {}).items()})
+        except (ValueError, TypeError) as e:
+            return _error(400, str(e))
+        if "latency" in body:
+            state.latency = float(body["latency"])
+        return JSONResponse({"faults": len(state.faults), "latency": state.latency})
+
+    async def reset(request: Request) -> JSONResponse:
+        state.faults.clear()
+        state.by_pair.clear()
+        state.requests = state.unknown = 0
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/_admin/stats", stats, methods=["GET"]),
+            Route("/_admin/faults", set_faults, methods=["POST"]),
+            Route("/_admin/reset", reset, methods=["POST"]),
+        ]
+    )
+
+
+def load_faults(path: Path | None) -> dict[str, Fault]:
+    """Faults from a JSON file ``{pair_id: "kind[:times]" | {"kind", "times", ...}}``."""
+    if path is None:
+        return {}
+    return {k: Fault.parse(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def serve(
+    pairs: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    latency: float = 0.0,
+    faults: Path | None = None,
+    api_key_env: str | None = None,
+    ready_file: Path | None = None,
+) -> None:
+    """Serve until interrupted; with ``port`` 0 a free port is taken and written to ready_file."""
+    state = ServerState(ReferenceIndex(pairs), latency=latency, faults=load_faults(faults))
+    if api_key_env:
+        state.api_key = os.environ.get(api_key_env) or None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(
+        build_app(state), log_level="warning", access_log=False, backlog=2048, timeout_keep_alive=30
+    )
+    server = uvicorn.Server(config)
+    if ready_file is not None:
+        tmp = ready_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"port": bound, "pid": os.getpid()}))
+        tmp.replace(ready_file)
+    print(f"reference server: http://{host}:{bound}/v1 ({len(state.index)} pairs)", flush=True)
+    server.run(sockets=[sock])

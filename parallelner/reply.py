@@ -1,0 +1,55 @@
+"""Parse the LLM's joint-translation reply: ``{"translation", "entities": [{"id", "text"}]}``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A well-formed reply: ``surfaces[i]`` is entity i+1's form in the translation, or None."""
+
+    translation: str
+    surfaces: tuple[str | None, ...]
+
+
+class MalformedReply(ValueError):
+    """The reply is not JSON of the required shape; the message says how."""
+
+
+def _strip_fence(content: str) -> str:
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text
+
+
+def parse_reply(content: str, n_entities: int) -> Reply:
+    """The Reply in ``content``, for a sample with ``n_entities`` entities.
+
+    Ids outside 1..n are ignored and a repeated id keeps its first form: the projection then
+    reports what is missing, which is more useful than rejecting the whole reply.
+    """
+    try:
+        obj = json.loads(_strip_fence(content))
+    except json.JSONDecodeError as e:
+        raise MalformedReply(f"not valid JSON: {e.msg} at character {e.pos}") from None
+    if not isinstance(obj, dict):
+        raise MalformedReply("not a JSON object")
+    translation = obj.get("translation")
+    if not isinstance(translation, str):
+        raise MalformedReply('"translation" is missing or not a string')
+    entities = obj.get("entities", [])
+    if not isinstance(entities, list):
+        raise MalformedReply('"entities" is not a list')
+    surfaces: list[str | None] = [None] * n_entities
+    for item in entities:
+        if not isinstance(item, dict):
+            raise MalformedReply('an item of "entities" is not an object')
+        ident, text = item.get("id"), item.get("text")
+        if isinstance(ident, int) and isinstance(text, str) and 1 <= ident <= n_entities:
+            if surfaces[ident - 1] is None:
+                surfaces[ident - 1] = text
+    return Reply(translation, tuple(surfaces))

@@ -1,0 +1,113 @@
+"""``report.json``: counts by status, reason and language pair, attempts, tokens and the run's
+figures; and the table printed at the end of a run."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from parallelner.candidate_store import CandidateStore
+
+_COLUMNS = ["src_lang", "tgt_lang", "status", "reasons", "attempts", "prompt_tokens",
+            "completion_tokens"]  # fmt: skip
+
+
+@dataclass
+class RunFigures:
+    """What one invocation did (the counts of the corpus come from the parts)."""
+
+    wall_seconds: float = 0.0
+    samples_read: int = 0
+    skipped_bad_records: int = 0
+    already_done: int = 0
+    translated: int = 0
+    requests: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    failed_calls: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def corpus_counts(store: CandidateStore) -> dict[str, object]:
+    """Counts over every candidate part: by status, reason, language pair; attempts; tokens."""
+    rows = store.table(_COLUMNS).to_pylist()
+    by_status: Counter[str] = Counter()
+    by_reason: Counter[str] = Counter()
+    by_pair: dict[str, dict[str, object]] = {}
+    attempts: Counter[int] = Counter()
+    prompt_tokens = completion_tokens = 0
+    for r in rows:
+        pair = by_pair.setdefault(
+            f"{r['src_lang']}-{r['tgt_lang']}",
+            {"total": 0, "passed": 0, "rejected": 0, "failed": 0, "by_reason": Counter()},
+        )
+        pair["total"] += 1  # type: ignore[operator]
+        pair[r["status"]] += 1  # type: ignore[operator]
+        by_status[r["status"]] += 1
+        by_reason.update(r["reasons"])
+        pair["by_reason"].update(r["reasons"])  # type: ignore[union-attr]
+        attempts[r["attempts"]] += 1
+        prompt_tokens += r["prompt_tokens"]
+        completion_tokens += r["completion_tokens"]
+    total = len(rows)
+    for pair in by_pair.values():
+        pair["by_reason"] = dict(sorted(pair["by_reason"].items()))  # type: ignore[union-attr]
+        pair["pass_rate"] = round(pair["passed"] / pair["total"], 4) if pair["total"] else 0.0  # type: ignore[operator]
+    return {
+        "total": total,
+        "by_status": {s: by_status.get(s, 0) for s in ("passed", "rejected", "failed")},
+        "by_reason": dict(sorted(by_reason.items())),
+        "by_pair": dict(sorted(by_pair.items())),
+        "attempts": {
+            "total": sum(k * v for k, v in attempts.items()),
+            "mean": round(sum(k * v for k, v in attempts.items()) / total, 3) if total else 0.0,
+            "histogram": {str(k): v for k, v in sorted(attempts.items())},
+        },
+        "tokens": {"prompt": prompt_tokens, "completion": completion_tokens},
+    }
+
+
+def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None = None) -> dict:
+    """Write ``out_dir/report.json`` from the parts and this run's figures; return it."""
+    report = corpus_counts(CandidateStore(out_dir))
+    report["run"] = {**asdict(run), "requests_per_second": round(run.requests_per_second, 2)}
+    report["run"]["wall_seconds"] = round(run.wall_seconds, 3)
+    if extra:
+        report.update(extra)
+    path = out_dir / "report.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return report
+
+
+def print_summary(report: dict, console: Console | None = None) -> None:
+    """The end-of-run table: per language pair, status counts and reasons; then the run."""
+    console = console or Console()
+    table = Table(title="parallelner: candidates", show_lines=False)
+    for col in ("pair", "total", "passed", "rejected", "failed", "pass rate", "reasons"):
+        table.add_column(col, justify="left" if col in ("pair", "reasons") else "right")
+    for name, p in report["by_pair"].items():
+        reasons = ", ".join(f"{k} {v}" for k, v in p["by_reason"].items()) or "-"
+        table.add_row(name, str(p["total"]), str(p["passed"]), str(p["rejected"]),
+                      str(p["failed"]), f"{p['pass_rate']:.1%}", reasons)  # fmt: skip
+    console.print(table)
+    run = report["run"]
+    console.print(
+        f"read {run['samples_read']} samples ({run['skipped_bad_records']} bad records skipped, "
+        f"{run['already_done']} already done), translated {run['translated']} in "
+        f"{run['wall_seconds']:.1f} s: {run['requests']} requests "
+        f"({run['requests_per_second']:.1f}/s), {run['cache_hits']} from cache, "
+        f"{run['retries']} retries, {run['failed_calls']} failed calls; "
+        f"attempts {report['attempts']['total']}, tokens {report['tokens']['prompt']} prompt + "
+        f"{report['tokens']['completion']} completion"
+    )

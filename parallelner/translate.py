@@ -1,0 +1,194 @@
+"""Translate + project: one joint LLM call per sample, repaired with feedback, as the seed does.
+
+Round 1 asks for the translation and each entity's surface form in it. If an entity is missing
+or not found, round 2 asks to re-state the surface forms (span re-phrasing), round 3 and later
+to re-phrase the sentence; a reply that is not JSON of the contract gets a format reminder.
+After ``max_attempts`` rounds, ``escalate_model`` (if set) gets the same rounds from scratch.
+Every round is counted in ``attempts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+from parallelner.llm.client import ChatBackend, LLMCallFailed
+from parallelner.projection import ENTITY_MISSING, ENTITY_NOT_FOUND, locate_entities
+from parallelner.prompts import Message, PromptSet, lang_name
+from parallelner.records import Candidate, Sample, Span
+from parallelner.reply import MalformedReply, Reply, parse_reply
+
+MALFORMED_REPLY = "malformed_reply"
+EMPTY = "empty"
+LLM_ERROR = "llm_error"
+
+
+@dataclass(frozen=True)
+class TranslateSettings:
+    """What the translate stage needs to know, and nothing else."""
+
+    src_lang: str
+    tgt_lang: str
+    model: str
+    escalate_model: str | None = None
+    max_attempts: int = 3
+    concurrency: int = 64
+    temperature: float = 0.0
+    max_tokens: int = 2048
+
+
+@dataclass
+class _Outcome:
+    """The best a sample got so far: what the last reply said and what is wrong with it."""
+
+    reply: Reply | None
+    located: list[tuple[int, int] | str]
+    reasons: tuple[str, ...]
+    raw: str
+    model: str
+
+
+class _SampleJob:
+    """The rounds of requests for one sample, with its token and attempt counts."""
+
+    def __init__(self, sample: Sample, client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings):
+        self.sample, self.client, self.prompts, self.cfg = sample, client, prompts, cfg
+        self.attempts = self.prompt_tokens = self.completion_tokens = 0
+        self.params: dict[str, object] = {
+            "temperature": cfg.temperature,
+            "max_tokens": cfg.max_tokens,
+            "response_format": prompts.response_format,
+        }
+
+    async def run(self) -> Candidate:
+        first = self.prompts.messages(self.sample, self.cfg.tgt_lang)
+        outcome: _Outcome | None = None
+        try:
+            for model in filter(None, (self.cfg.model, self.cfg.escalate_model)):
+                outcome = await self._rounds(model, list(first))
+                if not outcome.reasons:
+                    break
+        except LLMCallFailed as e:
+            return self._candidate(None, (LLM_ERROR,), str(e), self.cfg.model, failed=True)
+        assert outcome is not None
+        return self._candidate(outcome, outcome.reasons, outcome.raw, outcome.model)
+
+    async def _rounds(self, model: str, messages: list[Message]) -> _Outcome:
+        outcome = _Outcome(None, [], (MALFORMED_REPLY,), "", model)
+        for round_no in range(self.cfg.max_attempts):
+            self.attempts += 1
+            reply = await self.client.complete(
+                model, messages, prompt_version=self.prompts.version, params=self.params
+            )
+            self.prompt_tokens += reply.prompt_tokens
+            self.completion_tokens += reply.completion_tokens
+            outcome, feedback = self._judge(reply.content, model, round_no)
+            if feedback is None:
+                return outcome
+            messages = [*messages, {"role": "assistant", "content": reply.content},
+                        {"role": "user", "content": feedback}]  # fmt: skip
+        return outcome
+
+    def _judge(self, content: str, model: str, round_no: int) -> tuple[_Outcome, str | None]:
+        """The outcome of one reply and the feedback for the next round (None: done)."""
+        n = len(self.sample.entities)
+        try:
+            reply = parse_reply(content, n)
+        except MalformedReply as e:
+            outcome = _Outcome(None, [], (MALFORMED_REPLY,), content, model)
+            return outcome, self.prompts.repair_format.format(error=e)
+        if not reply.translation.strip():
+            outcome = _Outcome(reply, [], (EMPTY,), content, model)
+            return outcome, self.prompts.repair_format.format(error="the translation is empty")
+        located = locate_entities(reply.translation, list(reply.surfaces))
+        reasons = tuple(sorted({x for x in located if isinstance(x, str)}))
+        outcome = _Outcome(reply, located, reasons, content, model)
+        if not reasons:
+            return outcome, None
+        template = self.prompts.repair_span if round_no == 0 else self.prompts.repair_sentence
+        return outcome, template.format(
+            problems=self._problems(reply, located), tgt_name=lang_name(self.cfg.tgt_lang)
+        )
+
+    def _problems(self, reply: Reply, located: list[tuple[int, int] | str]) -> str:
+        lines = []
+        for i, (span, where) in enumerate(zip(self.sample.entities, located, strict=True)):
+            if isinstance(where, str):
+                template = {
+                    ENTITY_MISSING: self.prompts.problem_missing,
+                    ENTITY_NOT_FOUND: self.prompts.problem_not_found,
+                }.get(where, self.prompts.problem_overlap)
+                lines.append(
+                    template.format(id=i + 1, label=span.label, src=span.text, tgt=reply.surfaces[i])
+                )
+        return "\n".join(lines)
+
+    def _candidate(
+        self,
+        outcome: _Outcome | None,
+        reasons: tuple[str, ...],
+        raw: str,
+        model: str,
+        *,
+        failed: bool = False,
+    ) -> Candidate:
+        s = self.sample
+        translation = outcome.reply.translation if outcome and outcome.reply else ""
+        located = outcome.located if outcome and outcome.located else [ENTITY_MISSING] * len(s.entities)
+        tgt = tuple(
+            Span(where[0], where[1], span.label, translation[where[0] : where[1]])
+            if isinstance(where, tuple)
+            else None
+            for span, where in zip(s.entities, located, strict=True)
+        )
+        return Candidate(
+            id=Candidate.make_id(s.id, s.lang, self.cfg.tgt_lang),
+            source_id=s.id,
+            src_lang=s.lang,
+            tgt_lang=self.cfg.tgt_lang,
+            src_text=s.text,
+            tgt_text=translation,
+            src_entities=s.entities,
+            tgt_entities=tgt,
+            status="failed" if failed else ("rejected" if reasons else "passed"),
+            reasons=reasons,
+            attempts=self.attempts,
+            model=model,
+            prompt_version=self.prompts.version,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            raw_reply=raw,
+        )
+
+
+async def translate_sample(
+    sample: Sample, client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings
+) -> Candidate:
+    """The candidate for one sample (never raises for a bad reply or a failed call)."""
+    return await _SampleJob(sample, client, prompts, cfg).run()
+
+
+async def translate(
+    samples: Iterable[Sample], client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings
+) -> AsyncIterator[Candidate]:
+    """Candidates for ``samples``, in completion order, with ``cfg.concurrency`` in flight.
+
+    Samples are pulled from the iterable only as slots free up, so memory stays flat however
+    long the corpus is.
+    """
+    pending: set[asyncio.Task[Candidate]] = set()
+    try:
+        for sample in samples:
+            pending.add(asyncio.create_task(translate_sample(sample, client, prompts, cfg)))
+            if len(pending) >= cfg.concurrency:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
