@@ -133,7 +133,7 @@ class ChatClient:
         ]
         self.cache = cache
         self.max_retries = max_retries
-        self._backoff = wait_exponential_jitter(initial=0.5, max=max_wait, jitter=0.5)
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=max_wait, jitter=0.5)
         self._max_wait = max_wait
         self.stats = ClientStats()
 

@@ -57,14 +57,18 @@ def _blocks(path: Path) -> Iterator[_Block]:
 
 
 def _detect_columns(path: Path, block: _Block) -> tuple[int, int]:
-    width = min(len(cols) for _, cols in block.rows)
-    tag_cols = [k for k in range(width) if all(TAG_RE.match(cols[k]) for _, cols in block.rows)]
+    width = len(block.rows[0][1])
+    tag_cols = [
+        k
+        for k in range(width)
+        if all(len(cols) <= k or TAG_RE.match(cols[k]) for _, cols in block.rows)
+    ]
     if not tag_cols or width < 2:
         raise InputError(
             path, block.rows[0][0], "no tag column: expected a column of O, B-X, I-X, ... tags"
         )
     tag_col = tag_cols[-1]
-    has_index = width >= 3 and all(cols[0].isdigit() for _, cols in block.rows)
+    has_index = width >= 3 and all(cols[0].isdigit() for _, cols in block.rows if cols)
     return (1 if has_index and tag_col != 1 else 0), tag_col
 
 

@@ -1,0 +1,109 @@
+"""translate + project against the real reference endpoint over HTTP with the openai client."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import settings_for
+
+from parallelner.candidate_store import CandidateStore
+from parallelner.jobs import translate_job
+from parallelner.records import Candidate
+
+
+def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Candidate]:
+    settings = settings_for(ref, **overrides)
+    translate_job([sample_dir / f"{src}-pud.iob2"], out, src, tgt, settings)
+    return {c.id: c for c in CandidateStore(out).read()}
+
+
+@pytest.fixture(scope="module")
+def clean_ids(pairs) -> list[str]:
+    """Source ids of pairs whose two sides carry the same labels, with two entities or more."""
+    return [p["id"].removeprefix("pud-") for p in pairs
+            if p["consistent"] and len(p["en"]["entities"]) >= 2]  # fmt: skip
+
+
+def test_every_input_id_appears_exactly_once_per_direction(ref, sample_dir, pairs, tmp_path):
+    for src, tgt in (("en", "zh"), ("zh", "en")):
+        got = run(ref, sample_dir, tmp_path / f"{src}{tgt}", src, tgt)
+        ids = [f"{p['id'].removeprefix('pud-')}:{src}-{tgt}" for p in pairs]
+        assert sorted(got) == sorted(ids)
+        rows = CandidateStore(tmp_path / f"{src}{tgt}").table(["id"]).column("id").to_pylist()
+        assert len(rows) == len(set(rows)) == 100
+
+
+def test_clean_references_pass_with_projected_spans(ref, sample_dir, clean_ids, tmp_path):
+    got = run(ref, sample_dir, tmp_path)
+    for sid in clean_ids:
+        c = got[f"{sid}:en-zh"]
+        assert c.status == "passed", (sid, c.reasons)
+        assert c.attempts == 1 and c.prompt_version == "joint-v1" and c.model == "reference"
+        for src, tgt in zip(c.src_entities, c.tgt_entities, strict=True):
+            assert tgt is not None and tgt.label == src.label
+            assert c.tgt_text[tgt.start : tgt.end] == tgt.text
+
+
+@pytest.mark.parametrize("kind", ["http_429", "http_500"])
+def test_transient_errors_are_retried_and_the_sample_passes(ref, sample_dir, clean_ids, tmp_path, kind):
+    sid = clean_ids[0]
+    ref.admin("faults", {"faults": {f"pud-{sid}": {"kind": kind, "times": 2, "retry_after": 0.1}}})
+    got = run(ref, sample_dir, tmp_path)
+    c = got[f"{sid}:en-zh"]
+    assert c.status == "passed" and c.attempts == 1
+    assert ref.admin("stats")["by_pair"][f"pud-{sid}"] == 3  # two refused, the third answered
+    report = (tmp_path / "report.json").read_text()
+    assert '"retries": 2' in report
+
+
+def test_a_request_that_times_out_is_retried(ref, sample_dir, clean_ids, tmp_path):
+    sid = clean_ids[1]
+    ref.admin("faults", {"faults": {f"pud-{sid}": {"kind": "timeout", "times": 1, "delay": 5}}})
+    got = run(ref, sample_dir, tmp_path, timeout=1.0)
+    assert got[f"{sid}:en-zh"].status == "passed"
+
+
+def test_a_persistent_server_error_fails_the_sample_only(ref, sample_dir, clean_ids, tmp_path):
+    sid = clean_ids[2]
+    ref.admin("faults", {"faults": {f"pud-{sid}": "http_500"}})
+    got = run(ref, sample_dir, tmp_path, max_retries=2)
+    c = got[f"{sid}:en-zh"]
+    assert c.status == "failed" and c.reasons == ("llm_error",)
+    assert sum(x.status == "failed" for x in got.values()) == 1 and len(got) == 100
+
+
+def test_repair_turns_a_missing_entity_into_a_passed_sample(ref, sample_dir, clean_ids, tmp_path):
+    sid = clean_ids[3]
+    ref.admin("faults", {"faults": {f"pud-{sid}": "missing_entity:1"}})
+    c = run(ref, sample_dir, tmp_path)[f"{sid}:en-zh"]
+    assert c.status == "passed" and c.attempts == 2
+    assert all(t is not None for t in c.tgt_entities)
+
+
+def test_escalation_gets_its_own_rounds_after_the_first_model_gives_up(ref, sample_dir, clean_ids, tmp_path):
+    sid = clean_ids[4]
+    ref.admin("faults", {"faults": {f"pud-{sid}": "entity_not_in_translation:3"}})
+    c = run(ref, sample_dir, tmp_path, escalate_model="reference-large")[f"{sid}:en-zh"]
+    assert c.status == "passed" and c.attempts == 4 and c.model == "reference-large"
+
+
+def test_second_run_sends_zero_requests(ref, sample_dir, tmp_path):
+    first = run(ref, sample_dir, tmp_path / "a")
+    sent = ref.admin("stats")["requests"]
+    assert sent >= 100
+    # A new output folder, the same cache: every call is answered from the cache.
+    second = run(ref, sample_dir, tmp_path / "b", cache=str(tmp_path / "a" / "cache" / "responses.sqlite"))
+    assert ref.admin("stats")["requests"] == sent
+    assert {k: (c.status, c.tgt_text) for k, c in first.items()} == {
+        k: (c.status, c.tgt_text) for k, c in second.items()}  # fmt: skip
+
+
+def test_a_rerun_into_the_same_folder_resumes_without_duplicates(ref, sample_dir, tmp_path):
+    settings = settings_for(ref, rows_per_part=10)
+    translate_job([sample_dir / "en-pud.iob2"], tmp_path, "en", "zh", settings, limit=35)
+    assert len(CandidateStore(tmp_path).parts()) == 4
+    sent = ref.admin("stats")["requests"]
+    report = translate_job([sample_dir / "en-pud.iob2"], tmp_path, "en", "zh", settings)
+    ids = CandidateStore(tmp_path).table(["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 100 == report["total"]
+    assert report["run"]["already_done"] == 35 and report["run"]["translated"] == 65
+    assert ref.admin("stats")["requests"] > sent
