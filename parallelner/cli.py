@@ -19,14 +19,20 @@ from parallelner.llm.client import EndpointError
 from parallelner.readers import FORMATS
 
 _PACKAGED_SAMPLE = Path(__file__).parent / "_sample"
-SAMPLE_DIR = _PACKAGED_SAMPLE if _PACKAGED_SAMPLE.is_dir() else Path(__file__).parent.parent / "sample"
+SAMPLE_DIR = (
+    _PACKAGED_SAMPLE if _PACKAGED_SAMPLE.is_dir() else Path(__file__).parent.parent / "sample"
+)
 
 
 def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML settings file (flags and env override it)")
-    p.add_argument("--base-url", dest="base_urls", action="append",
-                   help="OpenAI-compatible endpoint; repeat for a pool of replicas "
-                   "(env PARALLELNER_BASE_URL, comma-separated)")  # fmt: skip
+    p.add_argument(
+        "--base-url",
+        dest="base_urls",
+        action="append",
+        help="OpenAI-compatible endpoint; repeat for a pool of replicas "
+        "(env PARALLELNER_BASE_URL, comma-separated)",
+    )
     p.add_argument("--model", help="model name (env PARALLELNER_MODEL)")
     p.add_argument("--escalate-model", help="stronger model for samples the first one fails")
     p.add_argument("--backend", choices=("openai", "vllm"), help="HTTP endpoint or in-process vLLM")
@@ -38,13 +44,28 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--untranslated-overlap", type=float, help="max copied trigram share (0.5)")
     p.add_argument("--min-length-ratio", type=float, help="override the pair's band minimum")
     p.add_argument("--max-length-ratio", type=float, help="override the pair's band maximum")
-    p.add_argument("--round-trip", action="store_const", const=True,
-                   help="back-translate passed pairs and check entities return (doubles cost)")  # fmt: skip
+    p.add_argument(
+        "--round-trip",
+        action="store_const",
+        const=True,
+        help="back-translate passed pairs and check entities return (doubles cost)",
+    )
 
 
 def _load(args: argparse.Namespace) -> Settings:
-    names = ("base_urls", "model", "escalate_model", "backend", "concurrency", "timeout",
-             "max_retries", "max_attempts", "cache", "on_bad_record", "rows_per_part")  # fmt: skip
+    names = (
+        "base_urls",
+        "model",
+        "escalate_model",
+        "backend",
+        "concurrency",
+        "timeout",
+        "max_retries",
+        "max_attempts",
+        "cache",
+        "on_bad_record",
+        "rows_per_part",
+    )
     overrides: dict[str, object] = {n: getattr(args, n, None) for n in names}
     overrides["filters"] = {
         "untranslated_overlap": args.untranslated_overlap,
@@ -65,10 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--tgt-lang", required=True)
     t.add_argument("--out", required=True, type=Path, metavar="DIR")
     t.add_argument("--format", dest="fmt", choices=FORMATS, default="auto")
-    t.add_argument("--on-bad-record", choices=("fail", "skip"),
-                   help="fail (default) or skip to DIR/quarantine.jsonl")  # fmt: skip
-    t.add_argument("--lenient-tags", action="store_true",
-                   help="read an I- tag that starts an entity as B- (IOB1) instead of failing")  # fmt: skip
+    t.add_argument(
+        "--on-bad-record",
+        choices=("fail", "skip"),
+        help="fail (default) or skip to DIR/quarantine.jsonl",
+    )
+    t.add_argument(
+        "--lenient-tags",
+        action="store_true",
+        help="read an I- tag that starts an entity as B- (IOB1) instead of failing",
+    )
     t.add_argument("--label-names", help="comma-separated names of Parquet ner_tags class ids")
     t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
     t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
@@ -102,9 +129,17 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
     labels = args.label_names.split(",") if args.label_names else None
     with live_progress(console, enabled=not args.no_progress) as progress:
         report = translate_job(
-            args.inputs, args.out, args.src_lang, args.tgt_lang, settings, fmt=args.fmt,
-            strict=not args.lenient_tags, label_names=labels, limit=args.limit, progress=progress,
-        )  # fmt: skip
+            args.inputs,
+            args.out,
+            args.src_lang,
+            args.tgt_lang,
+            settings,
+            fmt=args.fmt,
+            strict=not args.lenient_tags,
+            label_names=labels,
+            limit=args.limit,
+            progress=progress,
+        )
     print_summary(report, console)
     console.print(f"candidates: {args.out / 'candidates'}  report: {args.out / 'report.json'}")
     return 0
@@ -127,7 +162,9 @@ def _sample_run(args: argparse.Namespace, console: Console) -> int:
     with ReferenceServer(SAMPLE_DIR / "pud-pairs.jsonl") as server:
         console.print(f"reference endpoint: {server.base_url} (human translations, UNER PUD)")
         for src, tgt in (("en", "zh"), ("zh", "en")):
-            settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
+            settings = load_settings(
+                overrides={"base_urls": [server.base_url], "model": "reference"}
+            )
             out = args.out / f"{src}-{tgt}"
             report = translate_job([SAMPLE_DIR / f"{src}-pud.iob2"], out, src, tgt, settings)
             print_summary(report, console)
@@ -137,28 +174,34 @@ def _sample_run(args: argparse.Namespace, console: Console) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(stderr=False)
-    err = Console(stderr=True)
+    console = Console()
     try:
         if args.command == "reference-server":
             from parallelner.reference.server import serve
 
-            serve(args.pairs, host=args.host, port=args.port, latency=args.latency,
-                  faults=args.faults, api_key_env=args.api_key_env, ready_file=args.ready_file)  # fmt: skip
+            serve(
+                args.pairs,
+                host=args.host,
+                port=args.port,
+                latency=args.latency,
+                faults=args.faults,
+                api_key_env=args.api_key_env,
+                ready_file=args.ready_file,
+            )
             return 0
         handler = {"translate": _translate, "filter": _filter, "sample-run": _sample_run}
         return handler[args.command](args, console)
     except InputError as e:
-        err.print(str(e), markup=False, highlight=False)
+        print(e, file=sys.stderr)
         return 2
     except ConfigError as e:
-        err.print(f"error: {e}", markup=False, highlight=False)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     except EndpointError as e:
-        err.print(f"error: {e}", markup=False, highlight=False)
+        print(f"error: {e}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
-        err.print("interrupted: finished parts are kept; rerun the same command to resume")
+        print("interrupted: finished parts are kept; rerun to resume", file=sys.stderr)
         return 130
 
 

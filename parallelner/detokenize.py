@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from parallelner.scripts import is_cjk
 
-_NO_SPACE_BEFORE = frozenset(".,;:!?%)]}»”’…") | {"'s", "'S", "n't", "'re", "'ve", "'ll", "'d", "'m"}
+_NO_SPACE_BEFORE = frozenset(".,;:!?%)]}»”’…") | {
+    "'s",
+    "'S",
+    "n't",
+    "'re",
+    "'ve",
+    "'ll",
+    "'d",
+    "'m",
+}
 _NO_SPACE_AFTER = frozenset("([{$«“‘")
 
 

@@ -31,7 +31,9 @@ class Progress:
     """Running counts a progress bar shows; ``on_candidate`` is called after each one."""
 
     done: int = 0
-    by_status: dict[str, int] = field(default_factory=lambda: {"passed": 0, "rejected": 0, "failed": 0})
+    by_status: dict[str, int] = field(
+        default_factory=lambda: {"passed": 0, "rejected": 0, "failed": 0}
+    )
     on_candidate: Callable[[Progress], None] | None = None
     requests: Callable[[], int] | None = None  # requests sent so far, set by the job
 
@@ -59,7 +61,9 @@ def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend
     )
 
 
-def _skip_done(samples: Iterable[Sample], done: set[str], tgt: str, run: RunFigures) -> Iterator[Sample]:
+def _skip_done(
+    samples: Iterable[Sample], done: set[str], tgt: str, run: RunFigures
+) -> Iterator[Sample]:
     for sample in samples:
         if Candidate.make_id(sample.id, sample.lang, tgt) in done:
             run.already_done += 1
@@ -112,10 +116,16 @@ def translate_job(
     read_stats = ReadStats()
     quarantine = Quarantine(out_dir / "quarantine.jsonl")
     samples = read_samples(
-        inputs, src_lang, fmt=fmt, on_bad_record=settings.on_bad_record,  # type: ignore[arg-type]
-        quarantine=quarantine, strict=strict, label_names=label_names, limit=limit,
+        inputs,
+        src_lang,
+        fmt=fmt,
+        on_bad_record=settings.on_bad_record,  # type: ignore[arg-type]
+        quarantine=quarantine,
+        strict=strict,
+        label_names=label_names,
+        limit=limit,
         stats=read_stats,
-    )  # fmt: skip
+    )
     cfg = TranslateSettings(
         src_lang=src_lang,
         tgt_lang=tgt_lang,

@@ -21,9 +21,13 @@ def live_progress(console: Console, enabled: bool = True) -> Iterator[Progress]:
         yield progress
         return
     bar = RichProgress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=console, transient=True, disable=not console.is_terminal,
-    )  # fmt: skip
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
     task = bar.add_task("starting")
     started = time.perf_counter()
 

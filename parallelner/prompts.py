@@ -1,4 +1,4 @@
-"""Prompt templates and the reply contract, loaded from the ``prompts/`` folder (prompts are data)."""
+"""Prompt templates and the reply contract, loaded from ``prompts/`` (prompts are data)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,22 @@ from pathlib import Path
 from parallelner.records import Sample
 
 LANG_NAMES = {
-    "en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish",
-    "ja": "Japanese", "ko": "Korean", "ru": "Russian", "ar": "Arabic", "pt": "Portuguese",
-    "it": "Italian", "nl": "Dutch", "vi": "Vietnamese", "th": "Thai", "id": "Indonesian",
-}  # fmt: skip
+    "en": "English",
+    "zh": "Chinese",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "ru": "Russian",
+    "ar": "Arabic",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+    "vi": "Vietnamese",
+    "th": "Thai",
+    "id": "Indonesian",
+}
 
 Message = dict[str, str]
 

@@ -132,7 +132,9 @@ class Candidate:
 
     def with_verdict(self, reasons: tuple[str, ...], confidence: float | None) -> Candidate:
         """The same candidate re-judged: status follows the reasons (``failed`` stays failed)."""
-        status: Status = "failed" if self.status == "failed" else ("rejected" if reasons else "passed")
+        status: Status = (
+            "failed" if self.status == "failed" else ("rejected" if reasons else "passed")
+        )
         if status == "failed" and not reasons:
             reasons = self.reasons
         return replace(self, status=status, reasons=reasons, confidence=confidence)

@@ -49,7 +49,7 @@ def parse_reply(content: str, n_entities: int) -> Reply:
         if not isinstance(item, dict):
             raise MalformedReply('an item of "entities" is not an object')
         ident, text = item.get("id"), item.get("text")
-        if isinstance(ident, int) and isinstance(text, str) and 1 <= ident <= n_entities:
-            if surfaces[ident - 1] is None:
-                surfaces[ident - 1] = text
+        valid = isinstance(ident, int) and isinstance(text, str) and 1 <= ident <= n_entities
+        if valid and surfaces[ident - 1] is None:
+            surfaces[ident - 1] = text
     return Reply(translation, tuple(surfaces))

@@ -13,8 +13,15 @@ from rich.table import Table
 
 from parallelner.candidate_store import CandidateStore
 
-_COLUMNS = ["src_lang", "tgt_lang", "status", "reasons", "attempts", "prompt_tokens",
-            "completion_tokens"]  # fmt: skip
+_COLUMNS = [
+    "src_lang",
+    "tgt_lang",
+    "status",
+    "reasons",
+    "attempts",
+    "prompt_tokens",
+    "completion_tokens",
+]
 
 
 @dataclass
@@ -98,8 +105,15 @@ def print_summary(report: dict, console: Console | None = None) -> None:
         table.add_column(col, justify="left" if col in ("pair", "reasons") else "right")
     for name, p in report["by_pair"].items():
         reasons = ", ".join(f"{k} {v}" for k, v in p["by_reason"].items()) or "-"
-        table.add_row(name, str(p["total"]), str(p["passed"]), str(p["rejected"]),
-                      str(p["failed"]), f"{p['pass_rate']:.1%}", reasons)  # fmt: skip
+        table.add_row(
+            name,
+            str(p["total"]),
+            str(p["passed"]),
+            str(p["rejected"]),
+            str(p["failed"]),
+            f"{p['pass_rate']:.1%}",
+            reasons,
+        )
     console.print(table)
     run = report["run"]
     console.print(

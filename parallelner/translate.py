@@ -52,7 +52,9 @@ class _Outcome:
 class _SampleJob:
     """The rounds of requests for one sample, with its token and attempt counts."""
 
-    def __init__(self, sample: Sample, client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings):
+    def __init__(
+        self, sample: Sample, client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings
+    ):
         self.sample, self.client, self.prompts, self.cfg = sample, client, prompts, cfg
         self.attempts = self.prompt_tokens = self.completion_tokens = 0
         self.params: dict[str, object] = {
@@ -86,8 +88,11 @@ class _SampleJob:
             outcome, feedback = self._judge(reply.content, model, round_no)
             if feedback is None:
                 return outcome
-            messages = [*messages, {"role": "assistant", "content": reply.content},
-                        {"role": "user", "content": feedback}]  # fmt: skip
+            messages = [
+                *messages,
+                {"role": "assistant", "content": reply.content},
+                {"role": "user", "content": feedback},
+            ]
         return outcome
 
     def _judge(self, content: str, model: str, round_no: int) -> tuple[_Outcome, str | None]:
@@ -120,7 +125,9 @@ class _SampleJob:
                     ENTITY_NOT_FOUND: self.prompts.problem_not_found,
                 }.get(where, self.prompts.problem_overlap)
                 lines.append(
-                    template.format(id=i + 1, label=span.label, src=span.text, tgt=reply.surfaces[i])
+                    template.format(
+                        id=i + 1, label=span.label, src=span.text, tgt=reply.surfaces[i]
+                    )
                 )
         return "\n".join(lines)
 
@@ -135,7 +142,9 @@ class _SampleJob:
     ) -> Candidate:
         s = self.sample
         translation = outcome.reply.translation if outcome and outcome.reply else ""
-        located = outcome.located if outcome and outcome.located else [ENTITY_MISSING] * len(s.entities)
+        located = (
+            outcome.located if outcome and outcome.located else [ENTITY_MISSING] * len(s.entities)
+        )
         tgt = tuple(
             Span(where[0], where[1], span.label, translation[where[0] : where[1]])
             if isinstance(where, tuple)

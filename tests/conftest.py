@@ -51,6 +51,11 @@ def ref(_server: ReferenceServer) -> ReferenceServer:
 
 
 def settings_for(server: ReferenceServer, **overrides: object) -> Settings:
-    base = {"base_urls": [server.base_url], "model": "reference", "timeout": 5.0,
-            "max_retries": 4, "concurrency": 16}  # fmt: skip
+    base = {
+        "base_urls": [server.base_url],
+        "model": "reference",
+        "timeout": 5.0,
+        "max_retries": 4,
+        "concurrency": 16,
+    }
     return load_settings(overrides={**base, **overrides}, env={})

@@ -22,7 +22,10 @@ def test_longer_form_is_placed_before_a_shorter_one_inside_it():
 
 def test_a_form_occurring_once_for_two_entities_is_an_overlap():
     assert locate_entities("他去了美國。", ["美國", "美國", "中國"]) == [
-        (3, 5), "entity_overlap", "entity_not_found"]  # fmt: skip
+        (3, 5),
+        "entity_overlap",
+        "entity_not_found",
+    ]
 
 
 def test_fullwidth_and_spacing_differences_are_normalised_to_original_offsets():
@@ -34,4 +37,7 @@ def test_fullwidth_and_spacing_differences_are_normalised_to_original_offsets():
 
 def test_missing_and_blank_forms_are_entity_missing():
     assert locate_entities("John met Mary.", [None, "  ", "Mary"]) == [
-        "entity_missing", "entity_missing", (9, 13)]  # fmt: skip
+        "entity_missing",
+        "entity_missing",
+        (9, 13),
+    ]

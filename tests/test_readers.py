@@ -37,14 +37,17 @@ def test_chinese_words_are_joined_without_spaces(shared_data, tmp_path):
     stripped.write_text("\n".join(x for x in lines if not x.startswith("# text")) + "\n", "utf-8")
     rebuilt = _read(stripped, "zh")
     assert len(with_text) == len(rebuilt) == 500
-    same = sum(a.text == b.text and a.entities == b.entities for a, b in zip(with_text, rebuilt))
+    same = sum(a.text == b.text and a.entities == b.entities for a, b in zip(with_text, rebuilt, strict=True))
     assert same / 500 > 0.95  # a few sentences keep a space between Latin words
 
 
 def test_english_tokens_are_joined_with_spaces_and_attached_punctuation(tmp_path):
     f = tmp_path / "conll2003.txt"
-    f.write_text("-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n"
-                 "German JJ B-NP B-MISC\ncall NN I-NP O\n. . O O\n\n", "utf-8")  # fmt: skip
+    f.write_text(
+        "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n"
+        "German JJ B-NP B-MISC\ncall NN I-NP O\n. . O O\n\n",
+        "utf-8",
+    )
     [s] = _read(f, "en")
     assert s.text == "EU rejects German call."
     assert [(e.text, e.label) for e in s.entities] == [("EU", "ORG"), ("German", "MISC")]
@@ -59,8 +62,17 @@ def test_bioes_tags_are_read(tmp_path):
 
 def test_character_level_chinese_bio_keeps_latin_letters_together(tmp_path):
     f = tmp_path / "msra.char.bio"
-    chars = [("我", "O"), ("用", "O"), ("i", "O"), ("P", "O"), ("a", "O"), ("d", "O"),
-             ("在", "O"), ("北", "B-LOC"), ("京", "I-LOC")]  # fmt: skip
+    chars = [
+        ("我", "O"),
+        ("用", "O"),
+        ("i", "O"),
+        ("P", "O"),
+        ("a", "O"),
+        ("d", "O"),
+        ("在", "O"),
+        ("北", "B-LOC"),
+        ("京", "I-LOC"),
+    ]
     f.write_text("\n".join(f"{c} {t}" for c, t in chars) + "\n\n", "utf-8")
     [s] = _read(f, "zh", fmt="chars")
     assert s.text == "我用iPad在北京" and s.entities[0].text == "北京"
@@ -72,7 +84,9 @@ def test_jsonl_round_trip(sample_dir, tmp_path):
     with f.open("w", encoding="utf-8") as fh:
         for s in samples:
             ents = [{"start": e.start, "end": e.end, "label": e.label} for e in s.entities]
-            fh.write(json.dumps({"id": s.id, "lang": "en", "text": s.text, "entities": ents}) + "\n")
+            fh.write(
+                json.dumps({"id": s.id, "lang": "en", "text": s.text, "entities": ents}) + "\n"
+            )
     assert _read(f, "en") == samples
 
 
@@ -90,10 +104,23 @@ def test_hugging_face_parquet_with_label_names_in_metadata(sample_dir, tmp_path)
         tags, pos = [], 0
         for tok in tokens:
             inside = [e for e in s.entities if e.start <= pos < e.end]
-            tags.append(0 if not inside else names.index(("B-" if inside[0].start == pos else "I-") + inside[0].label))
+            tags.append(
+                0
+                if not inside
+                else names.index(("B-" if inside[0].start == pos else "I-") + inside[0].label)
+            )
             pos += len(tok) + 1
         rows.append({"id": s.id, "tokens": tokens, "ner_tags": tags})
-    hf = {"info": {"features": {"ner_tags": {"feature": {"names": names, "_type": "ClassLabel"}, "_type": "Sequence"}}}}
+    hf = {
+        "info": {
+            "features": {
+                "ner_tags": {
+                    "feature": {"names": names, "_type": "ClassLabel"},
+                    "_type": "Sequence",
+                }
+            }
+        }
+    }
     table = pa.Table.from_pylist(rows).replace_schema_metadata({"huggingface": json.dumps(hf)})
     f = tmp_path / "hf.parquet"
     pq.write_table(table, f)
@@ -110,12 +137,26 @@ def test_hugging_face_parquet_with_label_names_in_metadata(sample_dir, tmp_path)
         ("1\tJohn\tO\n2\tSmith\tI-PER\n\n", "conll", 2, "I-PER follows O"),
         ("John B-PER\nSmith\n\n", "conll", 2, "missing tag column 2"),
         ("# sent_id = a\n# text = Hello\n\nHi O\n\n", "conll", 1, "empty sentence"),
-        ('{"id": "a", "text": "Hi", "entities": [{"start": 0, "end": 9, "label": "PER"}]}\n',
-         "jsonl", 1, "outside the text"),
-        ('{"id": "a", "text": "Hi", "entities": []}\n{"id": "b", "text": \n', "jsonl", 2, "invalid JSON"),
+        (
+            '{"id": "a", "text": "Hi", "entities": [{"start": 0, "end": 9, "label": "PER"}]}\n',
+            "jsonl",
+            1,
+            "outside the text",
+        ),
+        (
+            '{"id": "a", "text": "Hi", "entities": []}\n{"id": "b", "text": \n',
+            "jsonl",
+            2,
+            "invalid JSON",
+        ),
         ('{"id": "a", "entities": []}\n', "jsonl", 1, "missing field 'text'"),
-        ('{"id": "a", "text": "Hi", "entities": []}\n{"id": "a", "text": "Yo", "entities": []}\n',
-         "jsonl", 2, "duplicate id 'a'"),
+        (
+            '{"id": "a", "text": "Hi", "entities": []}\n'
+            '{"id": "a", "text": "Yo", "entities": []}\n',
+            "jsonl",
+            2,
+            "duplicate id 'a'",
+        ),
     ],
 )
 def test_bad_input_names_file_line_and_problem(tmp_path, content, fmt, line, message):

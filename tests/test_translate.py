@@ -19,8 +19,11 @@ def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Cand
 @pytest.fixture(scope="module")
 def clean_ids(pairs) -> list[str]:
     """Source ids of pairs whose two sides carry the same labels, with two entities or more."""
-    return [p["id"].removeprefix("pud-") for p in pairs
-            if p["consistent"] and len(p["en"]["entities"]) >= 2]  # fmt: skip
+    return [
+        p["id"].removeprefix("pud-")
+        for p in pairs
+        if p["consistent"] and len(p["en"]["entities"]) >= 2
+    ]
 
 
 def test_every_input_id_appears_exactly_once_per_direction(ref, sample_dir, pairs, tmp_path):
@@ -44,7 +47,9 @@ def test_clean_references_pass_with_projected_spans(ref, sample_dir, clean_ids, 
 
 
 @pytest.mark.parametrize("kind", ["http_429", "http_500"])
-def test_transient_errors_are_retried_and_the_sample_passes(ref, sample_dir, clean_ids, tmp_path, kind):
+def test_transient_errors_are_retried_and_the_sample_passes(
+    ref, sample_dir, clean_ids, tmp_path, kind
+):
     sid = clean_ids[0]
     ref.admin("faults", {"faults": {f"pud-{sid}": {"kind": kind, "times": 2, "retry_after": 0.1}}})
     got = run(ref, sample_dir, tmp_path)
@@ -79,7 +84,9 @@ def test_repair_turns_a_missing_entity_into_a_passed_sample(ref, sample_dir, cle
     assert all(t is not None for t in c.tgt_entities)
 
 
-def test_escalation_gets_its_own_rounds_after_the_first_model_gives_up(ref, sample_dir, clean_ids, tmp_path):
+def test_escalation_gets_its_own_rounds_after_the_first_model_gives_up(
+    ref, sample_dir, clean_ids, tmp_path
+):
     sid = clean_ids[4]
     ref.admin("faults", {"faults": {f"pud-{sid}": "entity_not_in_translation:3"}})
     c = run(ref, sample_dir, tmp_path, escalate_model="reference-large")[f"{sid}:en-zh"]
@@ -91,10 +98,13 @@ def test_second_run_sends_zero_requests(ref, sample_dir, tmp_path):
     sent = ref.admin("stats")["requests"]
     assert sent >= 100
     # A new output folder, the same cache: every call is answered from the cache.
-    second = run(ref, sample_dir, tmp_path / "b", cache=str(tmp_path / "a" / "cache" / "responses.sqlite"))
+    second = run(
+        ref, sample_dir, tmp_path / "b", cache=str(tmp_path / "a" / "cache" / "responses.sqlite")
+    )
     assert ref.admin("stats")["requests"] == sent
     assert {k: (c.status, c.tgt_text) for k, c in first.items()} == {
-        k: (c.status, c.tgt_text) for k, c in second.items()}  # fmt: skip
+        k: (c.status, c.tgt_text) for k, c in second.items()
+    }
 
 
 def test_a_rerun_into_the_same_folder_resumes_without_duplicates(ref, sample_dir, tmp_path):

@@ -21,9 +21,18 @@ from parallelner.translate import EMPTY, MALFORMED_REPLY, TranslateSettings
 
 #: Every reason code a candidate can carry, in the order the README documents them.
 REASONS = (
-    "wrong_language", "untranslated", "entity_missing", "entity_not_found", "entity_overlap",
-    "label_count_mismatch", "length_ratio", "empty", "malformed_reply", "round_trip", "llm_error",
-)  # fmt: skip
+    "wrong_language",
+    "untranslated",
+    "entity_missing",
+    "entity_not_found",
+    "entity_overlap",
+    "label_count_mismatch",
+    "length_ratio",
+    "empty",
+    "malformed_reply",
+    "round_trip",
+    "llm_error",
+)
 
 
 def confidence(c: Candidate, language_score: float, lo: float, hi: float) -> float:

@@ -26,7 +26,9 @@ def _projection_reasons(c: Candidate) -> set[str]:
     except MalformedReply:
         return {ENTITY_MISSING}
     located = locate_entities(c.tgt_text, list(reply.surfaces))
-    reasons = {x for x, s in zip(located, c.tgt_entities, strict=True) if s is None and isinstance(x, str)}
+    reasons = {
+        x for x, s in zip(located, c.tgt_entities, strict=True) if s is None and isinstance(x, str)
+    }
     return reasons or {ENTITY_MISSING}
 
 

@@ -25,7 +25,8 @@ class VLLMEngineClient:
     def __init__(self, model: str, *, cache: ResponseCache | None = None, **engine_args: object):
         if vllm is None:
             raise RuntimeError(
-                "--backend vllm needs the vllm extra on a GPU machine: pip install 'parallelner[vllm]'"
+                "--backend vllm needs the vllm extra on a GPU machine: "
+                "pip install 'parallelner[vllm]'"
             )
         self.llm = vllm.LLM(model=model, **engine_args)
         self.model = model
@@ -41,7 +42,9 @@ class VLLMEngineClient:
         guided = {}
         if schema is not None:
             if hasattr(vllm.sampling_params, "StructuredOutputsParams"):
-                guided["structured_outputs"] = vllm.sampling_params.StructuredOutputsParams(json=schema)
+                guided["structured_outputs"] = vllm.sampling_params.StructuredOutputsParams(
+                    json=schema
+                )
             else:
                 guided["guided_decoding"] = vllm.sampling_params.GuidedDecodingParams(json=schema)
         return vllm.SamplingParams(

@@ -28,9 +28,17 @@ CONTENT_FAULTS = (
 FAULT_KINDS = TRANSPORT_FAULTS + CONTENT_FAULTS
 
 FaultKind = Literal[
-    "http_500", "http_429", "timeout", "truncated_json", "bad_json", "untranslated",
-    "wrong_language", "missing_entity", "entity_not_in_translation", "empty",
-]  # fmt: skip
+    "http_500",
+    "http_429",
+    "timeout",
+    "truncated_json",
+    "bad_json",
+    "untranslated",
+    "wrong_language",
+    "missing_entity",
+    "entity_not_in_translation",
+    "empty",
+]
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,9 @@ def faulty_content(fault: Fault, ref: Reference, other: Reference | None) -> str
         return "Sure! Here is the translation: " + ref.target.text
     if fault.kind == "untranslated":
         answer["translation"] = ref.source.text
-        answer["entities"] = [{"id": i + 1, "text": s.text} for i, s in enumerate(ref.source.entities)]
+        answer["entities"] = [
+            {"id": i + 1, "text": s.text} for i, s in enumerate(ref.source.entities)
+        ]
     elif fault.kind == "wrong_language":
         # Another sentence in the source language: neither a copy nor in the target language.
         answer["translation"] = other.source.text if other else ref.source.text[::-1]

@@ -17,14 +17,28 @@ import httpx
 class ReferenceServer:
     """A reference server this process started; ``stop()`` ends it by its PID, nothing else."""
 
-    def __init__(self, pairs: Path, *, latency: float = 0.0, api_key_env: str | None = None):
+    def __init__(self, pairs: Path, *, latency: float = 0.0, api_key: str | None = None):
         self._dir = tempfile.TemporaryDirectory(prefix="parallelner-ref-")
         ready = Path(self._dir.name) / "ready.json"
-        cmd = [sys.executable, "-m", "parallelner.cli", "reference-server", "--pairs", str(pairs),
-               "--port", "0", "--latency", str(latency), "--ready-file", str(ready)]  # fmt: skip
-        if api_key_env:
-            cmd += ["--api-key-env", api_key_env]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        cmd = [
+            sys.executable,
+            "-m",
+            "parallelner.cli",
+            "reference-server",
+            "--pairs",
+            str(pairs),
+            "--port",
+            "0",
+            "--latency",
+            str(latency),
+            "--ready-file",
+            str(ready),
+        ]
+        env = dict(os.environ)
+        if api_key:  # handed over in the environment, never on the command line
+            env["PARALLELNER_REFERENCE_KEY"] = api_key
+            cmd += ["--api-key-env", "PARALLELNER_REFERENCE_KEY"]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
         self.port = self._wait_ready(ready)
         self.root = f"http://127.0.0.1:{self.port}"
         self.base_url = f"{self.root}/v1"

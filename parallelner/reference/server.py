@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from parallelner.errors import ConfigError
 from parallelner.reference.faults import Fault, faulty_content, other_reference
 from parallelner.reference.references import Reference, ReferenceIndex
 
@@ -161,7 +162,9 @@ def serve(
     """Serve until interrupted; with ``port`` 0 a free port is taken and written to ready_file."""
     state = ServerState(ReferenceIndex(pairs), latency=latency, faults=load_faults(faults))
     if api_key_env:
-        state.api_key = os.environ.get(api_key_env) or None
+        state.api_key = os.environ.get(api_key_env)
+        if not state.api_key:
+            raise ConfigError(f"--api-key-env: the variable {api_key_env} is not set")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
