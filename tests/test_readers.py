@@ -37,7 +37,8 @@ def test_chinese_words_are_joined_without_spaces(shared_data, tmp_path):
     stripped.write_text("\n".join(x for x in lines if not x.startswith("# text")) + "\n", "utf-8")
     rebuilt = _read(stripped, "zh")
     assert len(with_text) == len(rebuilt) == 500
-    same = sum(a.text == b.text and a.entities == b.entities for a, b in zip(with_text, rebuilt, strict=True))
+    pairs = zip(with_text, rebuilt, strict=True)
+    same = sum(a.text == b.text and a.entities == b.entities for a, b in pairs)
     assert same / 500 > 0.95  # a few sentences keep a space between Latin words
 
 
