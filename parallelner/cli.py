@@ -161,14 +161,12 @@ def _sample_run(args: argparse.Namespace, console: Console) -> int:
 
     with ReferenceServer(SAMPLE_DIR / "pud-pairs.jsonl") as server:
         console.print(f"reference endpoint: {server.base_url} (human translations, UNER PUD)")
+        settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
         for src, tgt in (("en", "zh"), ("zh", "en")):
-            settings = load_settings(
-                overrides={"base_urls": [server.base_url], "model": "reference"}
-            )
-            out = args.out / f"{src}-{tgt}"
-            report = translate_job([SAMPLE_DIR / f"{src}-pud.iob2"], out, src, tgt, settings)
-            print_summary(report, console)
-            console.print(f"candidates: {out / 'candidates'}\n")
+            console.print(f"translating {SAMPLE_DIR / f'{src}-pud.iob2'} {src}->{tgt}")
+            report = translate_job([SAMPLE_DIR / f"{src}-pud.iob2"], args.out, src, tgt, settings)
+    print_summary(report, console)
+    console.print(f"candidates: {args.out / 'candidates'}  report: {args.out / 'report.json'}")
     return 0
 
 

@@ -97,24 +97,37 @@ def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None
     return report
 
 
-def print_summary(report: dict, console: Console | None = None) -> None:
-    """The end-of-run table: per language pair, status counts and reasons; then the run."""
-    console = console or Console()
-    table = Table(title="parallelner: candidates", show_lines=False)
-    for col in ("pair", "total", "passed", "rejected", "failed", "pass rate", "reasons"):
-        table.add_column(col, justify="left" if col in ("pair", "reasons") else "right")
+def _status_table(report: dict) -> Table:
+    table = Table(title="candidates by language pair")
+    for col in ("pair", "total", "passed", "rejected", "failed", "pass rate"):
+        table.add_column(col, justify="left" if col == "pair" else "right")
     for name, p in report["by_pair"].items():
-        reasons = ", ".join(f"{k} {v}" for k, v in p["by_reason"].items()) or "-"
         table.add_row(
-            name,
-            str(p["total"]),
-            str(p["passed"]),
-            str(p["rejected"]),
-            str(p["failed"]),
+            name, *(str(p[k]) for k in ("total", "passed", "rejected", "failed")),
             f"{p['pass_rate']:.1%}",
-            reasons,
-        )
-    console.print(table)
+        )  # fmt: skip
+    return table
+
+
+def _reason_table(report: dict) -> Table:
+    """Reasons down, language pairs across: a candidate counts once under each of its reasons."""
+    pairs = list(report["by_pair"])
+    table = Table(title="reasons (a pair may have several)")
+    table.add_column("reason")
+    for name in pairs:
+        table.add_column(name, justify="right")
+    for reason in report["by_reason"]:
+        counts = [report["by_pair"][p]["by_reason"].get(reason, 0) for p in pairs]
+        table.add_row(reason, *(str(c) for c in counts))
+    return table
+
+
+def print_summary(report: dict, console: Console | None = None) -> None:
+    """The end-of-run tables (status per language pair, reasons) and the run's figures."""
+    console = console or Console()
+    console.print(_status_table(report))
+    if report["by_reason"]:
+        console.print(_reason_table(report))
     run = report["run"]
     console.print(
         f"read {run['samples_read']} samples ({run['skipped_bad_records']} bad records skipped, "
