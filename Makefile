@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/parallelner sample-run --out out/sample
 
 test: $(STAMP)
+	scripts/labelstudio.sh install
 	$(BIN)/pytest -q
 
 quality: $(STAMP)

@@ -17,6 +17,7 @@ from parallelner.config import Settings, load_settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.llm.client import EndpointError
 from parallelner.readers import FORMATS
+from parallelner.review.label_studio import ReviewServerError
 
 _PACKAGED_SAMPLE = Path(__file__).parent / "_sample"
 SAMPLE_DIR = (
@@ -115,6 +116,38 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--api-key-env", help="require the key held in this environment variable")
     r.add_argument("--ready-file", type=Path, help="write {port, pid} here once bound")
 
+    rv = sub.add_parser("review", help="human review in Label Studio").add_subparsers(
+        dest="review_command", required=True
+    )
+    push = rv.add_parser("push", help="push routed candidates as Label Studio tasks")
+    push.add_argument("out", type=Path, metavar="DIR")
+    push.add_argument("--project", required=True, help="Label Studio project title")
+    push.add_argument(
+        "--routing",
+        choices=("routed", "all"),
+        default="routed",
+        help="routed: low-confidence pairs + an audit sample (default); all",
+    )
+    push.add_argument(
+        "--low-confidence",
+        type=float,
+        default=0.9,
+        help="passed pairs below this confidence always go to review (0.9)",
+    )
+    push.add_argument(
+        "--audit-rate",
+        type=float,
+        default=0.05,
+        help="share of high-confidence pairs audited (0.05)",
+    )
+    push.add_argument("--seed", type=int, default=0, help="seed of the audit sample")
+    push.add_argument("--chunk-size", type=int, default=200, help="tasks per import request")
+    pull = rv.add_parser("pull", help="read finished annotations back as decisions")
+    pull.add_argument("out", type=Path, metavar="DIR")
+    pull.add_argument("--project", required=True)
+    rep = rv.add_parser("report", help="review progress and the audit precision estimate")
+    rep.add_argument("out", type=Path, metavar="DIR")
+
     s = sub.add_parser("sample-run", help="translate the bundled sample EN->ZH and ZH->EN")
     s.add_argument("--out", type=Path, default=Path("out/sample"))
     return parser
@@ -170,6 +203,54 @@ def _sample_run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _review(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.review.jobs import (
+        RoutingSettings,
+        review_pull_job,
+        review_push_job,
+        review_report_job,
+    )
+    from parallelner.review.label_studio import LabelStudioServer
+
+    if args.review_command == "report":
+        print_review_report(review_report_job(args.out), console)
+        return 0
+    server = LabelStudioServer.from_env()
+    if args.review_command == "push":
+        routing = RoutingSettings(args.routing, args.low_confidence, args.audit_rate, args.seed)
+        result = review_push_job(args.out, args.project, server, routing, args.chunk_size)
+        counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items())
+        console.print(f"project {args.project!r} (id {result['project_id']}): {counts}")
+    else:
+        result = review_pull_job(args.out, args.project, server)
+        console.print(
+            f"project {args.project!r}: {result['tasks']} tasks, {result['finished']} decided "
+            f"({result['by_status']}), {result['pending']} pending, {result['conflicts']} "
+            f"conflicts -> {args.out / 'review' / 'decisions.parquet'}"
+        )
+    return 0
+
+
+def print_review_report(report: dict, console: Console) -> None:
+    """The review report: progress, effort, and the audit estimate."""
+    console.print(
+        f"reviewed {report['reviewed']} of {report['passed']} passed pairs: {report['by_status']}; "
+        f"by route {report['by_route']}; by reviewer {report['by_reviewer']}; "
+        f"{report['conflicts']} conflicts"
+    )
+    audit = report["audit"]
+    if audit["precision"] is None:
+        console.print("audit: no audited pair reviewed yet; no precision estimate")
+        return
+    low, high = audit["ci95"]
+    console.print(
+        f"audit: {audit['audited_approved']}/{audit['audited_reviewed']} audited pairs approved -> "
+        f"precision of the {audit['auto_accepted']} auto-accepted pairs {audit['precision']:.1%} "
+        f"(95% Wilson CI {low:.1%}-{high:.1%}); expected bad pairs among them "
+        f"{audit['expected_bad_pairs_ci95'][0]:.0f}-{audit['expected_bad_pairs_ci95'][1]:.0f}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console()
@@ -187,7 +268,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ready_file=args.ready_file,
             )
             return 0
-        handler = {"translate": _translate, "filter": _filter, "sample-run": _sample_run}
+        handler = {
+            "translate": _translate,
+            "filter": _filter,
+            "review": _review,
+            "sample-run": _sample_run,
+        }
         return handler[args.command](args, console)
     except InputError as e:
         print(e, file=sys.stderr)
@@ -195,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except ReviewServerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 4
     except EndpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3

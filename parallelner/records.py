@@ -225,3 +225,76 @@ def candidate_from_row(row: dict[str, object]) -> Candidate:
         raw_reply=str(row.get("raw_reply") or ""),
         confidence=row.get("confidence"),  # type: ignore[arg-type]
     )
+
+
+ReviewStatus = Literal["approved", "corrected", "discarded"]
+REVIEW_STATUSES: tuple[str, ...] = ("approved", "corrected", "discarded")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What people decided about one candidate in review (from finished annotations).
+
+    ``tgt_text``/``tgt_entities`` are set only when the annotators corrected them; the
+    candidate's own columns are never rewritten.
+    """
+
+    id: str
+    review_status: ReviewStatus
+    reviewer: str
+    reviewed_at: str
+    route: str
+    task_id: int
+    annotations: int = 1
+    conflict: bool = False
+    review_reason: str | None = None
+    tgt_text: str | None = None
+    tgt_entities: tuple[Span, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.review_status not in REVIEW_STATUSES:
+            raise RecordError(f"decision {self.id}: unknown review_status {self.review_status!r}")
+        if self.tgt_entities is not None:
+            text = self.tgt_text
+            if text is None:
+                raise RecordError(f"decision {self.id}: corrected spans without the text")
+            try:
+                check_spans(text, self.tgt_entities)
+            except RecordError as e:
+                raise RecordError(f"decision {self.id}: {e}") from None
+
+
+#: Columns of ``DIR/review/decisions.parquet``, joined to the candidates by ``id``.
+DECISION_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("review_status", pa.string(), nullable=False),
+        pa.field("review_reason", pa.string()),
+        pa.field("reviewer", pa.string(), nullable=False),
+        pa.field("reviewed_at", pa.string(), nullable=False),
+        pa.field("route", pa.string(), nullable=False),
+        pa.field("task_id", pa.int64(), nullable=False),
+        pa.field("annotations", pa.int32(), nullable=False),
+        pa.field("conflict", pa.bool_(), nullable=False),
+        pa.field("review_tgt_text", pa.string()),
+        pa.field("review_tgt_entities", pa.list_(SPAN_TYPE)),
+    ]
+)
+
+
+def decision_to_row(d: Decision) -> dict[str, object]:
+    return {
+        "id": d.id,
+        "review_status": d.review_status,
+        "review_reason": d.review_reason,
+        "reviewer": d.reviewer,
+        "reviewed_at": d.reviewed_at,
+        "route": d.route,
+        "task_id": d.task_id,
+        "annotations": d.annotations,
+        "conflict": d.conflict,
+        "review_tgt_text": d.tgt_text,
+        "review_tgt_entities": None
+        if d.tgt_entities is None
+        else [s.as_dict() for s in d.tgt_entities],
+    }

@@ -58,8 +58,10 @@ start() {
     if curl -fsS "http://127.0.0.1:$PORT/health" > /dev/null 2>&1; then
       echo "Label Studio $VERSION on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), data $DATA)"
       echo "  export LABEL_STUDIO_URL=http://127.0.0.1:$PORT"
-      [ -f "$DATA/api-key" ] && echo "  export LABEL_STUDIO_API_KEY=\$(cat $DATA/api-key)"
-      return
+      if [ -f "$DATA/api-key" ]; then
+        echo "  export LABEL_STUDIO_API_KEY=\$(cat $DATA/api-key)"
+      fi
+      return 0
     fi
     if ! running; then echo "Label Studio exited; see $DATA/label-studio.log" >&2; exit 1; fi
     sleep 1

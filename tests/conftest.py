@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -59,3 +65,56 @@ def settings_for(server: ReferenceServer, **overrides: object) -> Settings:
         "concurrency": 16,
     }
     return load_settings(overrides={**base, **overrides}, env={})
+
+
+class LabelStudioHandle:
+    """A real Label Studio started for the tests by scripts/labelstudio.sh (and only that one)."""
+
+    def __init__(self, data: Path, port: int, token: str) -> None:
+        self.data, self.port, self.token = data, port, token
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {
+            **os.environ,
+            "LABEL_STUDIO_DATA": str(data),
+            "LABEL_STUDIO_PORT": str(port),
+            "LABEL_STUDIO_API_KEY": token,
+            "LABEL_STUDIO_PASSWORD": "test-admin-pw",
+        }
+
+    def script(self, action: str) -> None:
+        subprocess.run([str(REPO / "scripts" / "labelstudio.sh"), action], env=self.env,
+                       check=True, timeout=900, stdout=subprocess.DEVNULL)  # fmt: skip
+
+    def kill(self) -> None:
+        """SIGKILL the server this handle started (its own process group), as a crash would."""
+        pid = int((self.data / "label-studio.pid").read_text())
+        os.killpg(pid, signal.SIGKILL)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+    def server(self, retry_seconds: float = 30.0):
+        from parallelner.review.label_studio import LabelStudioServer
+
+        return LabelStudioServer(self.url, SecretStr(self.token), retry_seconds=retry_seconds)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory) -> LabelStudioHandle:
+    handle = LabelStudioHandle(
+        tmp_path_factory.mktemp("labelstudio"), _free_port(), secrets.token_hex(20)
+    )
+    try:
+        handle.script("start")
+        yield handle
+    finally:
+        handle.script("stop")  # also after a failed start: end what the script started

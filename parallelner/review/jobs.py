@@ -1,0 +1,220 @@
+"""review push / pull / report over an output folder (CLI and flows call these).
+
+Files: ``DIR/review/push.json`` (the routing settings and counts of the last push),
+``DIR/review/decisions.parquet`` (one row per finished task, DECISION_SCHEMA, replaced whole by
+every pull), ``DIR/review/report.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from parallelner.candidate_store import CandidateStore, write_table_atomically
+from parallelner.errors import ConfigError
+from parallelner.records import DECISION_SCHEMA, decision_to_row
+from parallelner.review.audit import precision_estimate
+from parallelner.review.decisions import decide
+from parallelner.review.label_studio import LabelStudioServer, ReviewServerError, _transient
+from parallelner.review.routing import AUDIT, Policy, route_for
+from parallelner.review.tasks import labeling_config, task_for
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    policy: Policy = "routed"
+    low_confidence: float = 0.9
+    audit_rate: float = 0.05
+    seed: int = 0
+
+
+def _review_dir(out_dir: Path) -> Path:
+    path = out_dir / "review"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _labels(store: CandidateStore) -> list[str]:
+    spans = store.table(["src_entities"]).column("src_entities").to_pylist()
+    return sorted({s["label"] for row in spans for s in row}) or ["PER", "ORG", "LOC"]
+
+
+def _existing_ids(server: LabelStudioServer, project_id: int) -> set[str]:
+    return {t["data"].get("candidate_id") for t in server.tasks(project_id)}
+
+
+def _import_chunk(server: LabelStudioServer, project_id: int, chunk: list[dict]) -> int:
+    """Import one chunk; after a failure, re-check which tasks arrived so none is doubled."""
+    deadline = time.monotonic() + server.retry_seconds
+    delay = 0.5
+    while chunk:
+        try:
+            response = server.sdk.projects.import_tasks(
+                id=project_id, request=chunk, return_task_ids=True
+            )
+            return len(response.task_ids or [])
+        except Exception as e:  # the SDK raises httpx or ApiError
+            if not _transient(e) or time.monotonic() > deadline:
+                if _transient(e):
+                    raise ReviewServerError(
+                        f"import tasks: Label Studio at {server.url} is unreachable after "
+                        f"{server.retry_seconds:.0f} s of retries; rerun to resume"
+                    ) from None
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            present = _existing_ids(server, project_id)  # retried inside, until it answers
+            chunk = [t for t in chunk if t["data"]["candidate_id"] not in present]
+    return 0
+
+
+def review_push_job(
+    out_dir: Path,
+    project: str,
+    server: LabelStudioServer,
+    routing: RoutingSettings = RoutingSettings(),
+    chunk_size: int = 200,
+) -> dict:
+    """Push the routed candidates of ``out_dir`` as tasks; rerunning never duplicates a task."""
+    store = CandidateStore(out_dir)
+    if not store.parts():
+        raise ConfigError(f"{out_dir}: no candidates/part-*.parquet to push")
+    project_id = server.ensure_project(project, labeling_config(_labels(store)))
+    existing = _existing_ids(server, project_id)
+    counts: Counter[str] = Counter()
+    chunk: list[dict] = []
+    for c in store.read():
+        route = route_for(
+            c, routing.policy, routing.low_confidence, routing.audit_rate, routing.seed
+        )
+        if route is None:
+            counts["not_routed" if c.status == "passed" else f"not_pushed_{c.status}"] += 1
+            continue
+        counts[f"route_{route}"] += 1
+        if c.id in existing:
+            counts["already_pushed"] += 1
+            continue
+        chunk.append(task_for(c, route))
+        if len(chunk) >= chunk_size:
+            counts["pushed"] += _import_chunk(server, project_id, chunk)
+            chunk = []
+    counts["pushed"] += _import_chunk(server, project_id, chunk)
+    result = {"project": project, "project_id": project_id, "url": server.url,
+              "routing": routing.__dict__, "counts": dict(sorted(counts.items()))}  # fmt: skip
+    _write_json(_review_dir(out_dir) / "push.json", result)
+    return result
+
+
+def review_pull_job(out_dir: Path, project: str, server: LabelStudioServer) -> dict:
+    """Read finished annotations back into ``DIR/review/decisions.parquet``."""
+    push = _read_push(out_dir)
+    project_id = push.get("project_id") if push.get("project") == project else None
+    if project_id is None:
+        found = server.call("list projects", lambda: list(server.sdk.projects.list(title=project)))
+        ids = [p.id for p in found if p.title == project]
+        if not ids:
+            raise ConfigError(f"no Label Studio project {project!r} at {server.url}")
+        project_id = ids[0]
+    users = server.users()
+    known = set(CandidateStore(out_dir).table(["id"]).column("id").to_pylist())
+    decisions, tasks = [], 0
+    for task in server.tasks(project_id):
+        tasks += 1
+        decision = decide(task, users)
+        if decision is not None and decision.id in known:
+            decisions.append(decision)
+    rows = [decision_to_row(d) for d in sorted(decisions, key=lambda d: d.id)]
+    table = pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
+    write_table_atomically(table, _review_dir(out_dir) / "decisions.parquet", compression="zstd")
+    counts = Counter(d.review_status for d in decisions)
+    return {"project": project, "tasks": tasks, "finished": len(decisions),
+            "pending": tasks - len(decisions), "by_status": dict(counts),
+            "conflicts": sum(d.conflict for d in decisions)}  # fmt: skip
+
+
+def _read_push(out_dir: Path) -> dict:
+    path = out_dir / "review" / "push.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def read_decisions(out_dir: Path) -> pa.Table:
+    """The decisions table (empty when nothing was pulled yet)."""
+    path = out_dir / "review" / "decisions.parquet"
+    return pq.read_table(path) if path.exists() else DECISION_SCHEMA.empty_table()
+
+
+def review_report_job(out_dir: Path) -> dict:
+    """Review progress, annotator effort, and the audit estimate of auto-accepted precision."""
+    push = _read_push(out_dir)
+    routing = RoutingSettings(**push["routing"]) if push else RoutingSettings()
+    decisions = read_decisions(out_dir).to_pylist()
+    decided = {d["id"]: d for d in decisions}
+    rows = CandidateStore(out_dir).table(["id", "status", "confidence"]).to_pylist()
+    passed = [r for r in rows if r["status"] == "passed"]
+    high = [
+        r
+        for r in passed
+        if r["confidence"] is not None and r["confidence"] >= routing.low_confidence
+    ]
+    audited = [
+        decided[r["id"]] for r in high if r["id"] in decided and decided[r["id"]]["route"] == AUDIT
+    ]
+    auto_accepted = sum(1 for r in high if r["id"] not in decided)
+    report = {
+        "routing": routing.__dict__,
+        "candidates": len(rows),
+        "passed": len(passed),
+        "pushed": push.get("counts", {}),
+        "reviewed": len(decisions),
+        "by_status": dict(Counter(d["review_status"] for d in decisions)),
+        "by_route": dict(Counter(d["route"] for d in decisions)),
+        "by_reviewer": dict(Counter(r for d in decisions for r in d["reviewer"].split(","))),
+        "discard_reasons": dict(
+            Counter(d["review_reason"] for d in decisions if d["review_reason"])
+        ),
+        "conflicts": sum(d["conflict"] for d in decisions),
+        "audit": precision_estimate(
+            sum(d["review_status"] == "approved" for d in audited), len(audited), auto_accepted
+        ),
+    }
+    _write_json(_review_dir(out_dir) / "report.json", report)
+    return report
+
+
+_DECISION_COLUMNS = [f for f in DECISION_SCHEMA if f.name != "id"]
+
+
+def iter_candidates_with_decisions(out_dir: Path) -> Iterator[pa.Table]:
+    """Each candidate part with the decision columns added (null where not reviewed).
+
+    Decisions are few next to candidates, so they are held in memory; the parts stream.
+    """
+    decisions = {row["id"]: row for row in read_decisions(out_dir).to_pylist()}
+    for part in CandidateStore(out_dir).parts():
+        table = pq.read_table(part)
+        rows = [decisions.get(i) for i in table.column("id").to_pylist()]
+        for f in _DECISION_COLUMNS:
+            values = [None if r is None else r[f.name] for r in rows]
+            table = table.append_column(
+                pa.field(f.name, f.type, nullable=True), pa.array(values, f.type)
+            )
+        yield table
+
+
+def candidates_with_decisions(out_dir: Path) -> pa.Table:
+    """All candidates with their decision columns, as one table (small corpora, tests)."""
+    tables = list(iter_candidates_with_decisions(out_dir))
+    return pa.concat_tables(tables) if tables else pa.table({})

@@ -1,0 +1,77 @@
+"""Candidates as Label Studio tasks with predictions (pre-annotations), and the labeling config.
+
+Offsets are checked before anything is sent: ``text[start:end] == value.text`` for every region.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from parallelner.errors import InputError
+from parallelner.records import Candidate, Span
+
+SRC_LABEL, SRC_TEXT = "src_label", "src"
+TGT_LABEL, TGT_TEXT = "tgt_label", "tgt"
+_PACKAGED = Path(__file__).resolve().parent.parent / "_annotation"
+CONFIG_PATH = (
+    _PACKAGED
+    if _PACKAGED.is_dir()
+    else Path(__file__).resolve().parent.parent.parent / "annotation"
+) / "labeling_config.xml"
+
+
+def labeling_config(labels: list[str], template: Path | None = None) -> str:
+    """The labeling config with one Label element per entity label."""
+    text = (template or CONFIG_PATH).read_text(encoding="utf-8")
+    elements = "\n    ".join(f'<Label value="{label}"/>' for label in sorted(labels))
+    return text.replace("<!-- LABELS -->", elements)
+
+
+def content_hash(c: Candidate) -> str:
+    """sha256 of what a reviewer sees: a changed candidate gets a different hash."""
+    blob = json.dumps(
+        [c.src_text, c.tgt_text, [s.as_dict() for s in c.src_entities],
+         [s.as_dict() if s else None for s in c.tgt_entities]],
+        ensure_ascii=False,
+    )  # fmt: skip
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _region(c: Candidate, rid: str, span: Span, text: str, from_name: str, to_name: str) -> dict:
+    if text[span.start : span.end] != span.text:
+        raise InputError(
+            "candidates", None, f"candidate {c.id}: span {span} does not match its text"
+        )
+    return {
+        "id": rid,
+        "from_name": from_name,
+        "to_name": to_name,
+        "type": "labels",
+        "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
+    }
+
+
+def task_for(c: Candidate, route: str) -> dict[str, object]:
+    """The Label Studio task of ``c``: its data and one prediction holding both sides' spans."""
+    result = [_region(c, f"src-{i}", s, c.src_text, SRC_LABEL, SRC_TEXT)
+              for i, s in enumerate(c.src_entities)]  # fmt: skip
+    result += [_region(c, f"tgt-{i}", s, c.tgt_text, TGT_LABEL, TGT_TEXT)
+               for i, s in enumerate(c.tgt_entities) if s is not None]  # fmt: skip
+    confidence = c.confidence if c.confidence is not None else 0.0
+    note = f"{route} · confidence {confidence:.2f} · {c.model} · {c.prompt_version} · {c.id}"
+    return {
+        "data": {
+            "candidate_id": c.id,
+            "src_lang": c.src_lang,
+            "tgt_lang": c.tgt_lang,
+            "src_text": c.src_text,
+            "tgt_text": c.tgt_text,
+            "route": route,
+            "confidence": confidence,
+            "content_sha256": content_hash(c),
+            "review_note": note,
+        },
+        "predictions": [{"model_version": c.prompt_version, "score": confidence, "result": result}],
+    }
