@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: run test quality venv benchmarks clean
+.PHONY: run test quality venv benchmarks clean labelstudio labelstudio-stop
 
 venv: $(STAMP)
 
@@ -30,6 +30,13 @@ quality: $(STAMP)
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
+
+# A local Label Studio for review (own venv, 127.0.0.1, SQLite under .labelstudio/).
+labelstudio:
+	scripts/labelstudio.sh start
+
+labelstudio-stop:
+	scripts/labelstudio.sh stop
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

@@ -53,13 +53,19 @@ def main() -> None:
         _langdetect(text, c.tgt_lang, 0.7)
     per_call = (time.perf_counter() - t0) / len(sample)
     print(f"{len(candidates)} candidates ({len(real)} real, repeated with distinct ids), one core")
-    print(f"  filters: {len(candidates) / elapsed:,.0f} candidates/s ({elapsed:.2f} s), "
-          f"{passed} passed")  # fmt: skip
-    print(f"  language checks {lang.checks}: langdetect called {lang.langdetect_calls} times, "
-          f"saved {lang.checks - lang.langdetect_calls} "
-          f"({(lang.checks - lang.langdetect_calls) / lang.checks:.1%})")  # fmt: skip
-    print(f"  langdetect costs {per_call * 1000:.2f} ms a call here: running it on every "
-          f"candidate would add {per_call * len(candidates):.0f} s")  # fmt: skip
+    print(
+        f"  filters: {len(candidates) / elapsed:,.0f} candidates/s ({elapsed:.2f} s), "
+        f"{passed} passed"
+    )
+    print(
+        f"  language checks {lang.checks}: langdetect called {lang.langdetect_calls} times, "
+        f"saved {lang.checks - lang.langdetect_calls} "
+        f"({(lang.checks - lang.langdetect_calls) / lang.checks:.1%})"
+    )
+    print(
+        f"  langdetect costs {per_call * 1000:.2f} ms a call here: running it on every "
+        f"candidate would add {per_call * len(candidates):.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -148,6 +148,24 @@ def _parser() -> argparse.ArgumentParser:
     rep = rv.add_parser("report", help="review progress and the audit precision estimate")
     rep.add_argument("out", type=Path, metavar="DIR")
 
+    e = sub.add_parser("export", help="write the approved pairs as Parquet shards")
+    e.add_argument("out", type=Path, metavar="DIR")
+    e.add_argument("--out", dest="corpus", type=Path, required=True, metavar="CORPUS")
+    e.add_argument(
+        "--include",
+        choices=("auto", "reviewed"),
+        default="auto",
+        help="auto: reviewed-approved + passed pairs not routed to review (default)",
+    )
+    e.add_argument("--shard-rows", type=int, default=50_000, help="rows per shard (50000)")
+    e.add_argument("--format", dest="fmt", choices=("parquet", "alignxie"), default="parquet")
+    e.add_argument("--class-map", type=Path, help="JSON label -> {class, description} (alignxie)")
+
+    ev = sub.add_parser("evaluate", help="target entities of CORPUS against gold annotations")
+    ev.add_argument("corpus", type=Path, metavar="CORPUS")
+    ev.add_argument("--gold", type=Path, required=True, help="pairs JSONL with gold on both sides")
+    ev.add_argument("--json", type=Path, help="where to write the figures (CORPUS/evaluation.json)")
+
     s = sub.add_parser("sample-run", help="translate the bundled sample EN->ZH and ZH->EN")
     s.add_argument("--out", type=Path, default=Path("out/sample"))
     return parser
@@ -231,6 +249,62 @@ def _review(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.export.corpus import export_job
+
+    manifest = export_job(
+        args.out,
+        args.corpus,
+        include=args.include,
+        shard_rows=args.shard_rows,
+        fmt=args.fmt,
+        class_map=args.class_map,
+    )
+    counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()) or "no pairs"
+    console.print(f"exported {counts} in {len(manifest['shards'])} shards -> {args.corpus}")
+    console.print(f"selection: {manifest['selection']}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from rich.table import Table
+
+    from parallelner.evaluate import evaluate
+
+    result = evaluate(args.corpus, args.gold)
+    table = Table(title=f"target entities vs {args.gold.name}")
+    for col in (
+        "label",
+        "exact P",
+        "exact R",
+        "exact F1",
+        "overlap P",
+        "overlap R",
+        "overlap F1",
+        "gold",
+    ):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for label, exact in result["scores"]["exact"].items():
+        over = result["scores"]["overlap"][label]
+        table.add_row(
+            label,
+            *(f"{exact[k]:.3f}" for k in ("precision", "recall", "f1")),
+            *(f"{over[k]:.3f}" for k in ("precision", "recall", "f1")),
+            str(exact["gold"]),
+        )
+    console.print(table)
+    console.print(
+        f"matched {result['matched_rows']} of {result['corpus_rows']} corpus rows to "
+        f"{result['gold_pairs']} gold pairs; missing from the corpus: {result['missing_share']}"
+    )
+    path = args.json or args.corpus / "evaluation.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    console.print(f"figures: {path}")
+    return 0
+
+
 def print_review_report(report: dict, console: Console) -> None:
     """The review report: progress, effort, and the audit estimate."""
     console.print(
@@ -272,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "translate": _translate,
             "filter": _filter,
             "review": _review,
+            "export": _export,
+            "evaluate": _evaluate,
             "sample-run": _sample_run,
         }
         return handler[args.command](args, console)

@@ -8,6 +8,8 @@ with new thresholds, without calling the LLM.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,6 +93,32 @@ async def _translate_into(
     return written
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: str) -> None:
+    """Add the source files of a run, with their checksums, to ``out_dir/inputs.json``."""
+    path = out_dir / "inputs.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    for p in inputs:
+        entry = {
+            "path": str(Path(p).resolve()),
+            "sha256": file_sha256(Path(p)),
+            "bytes": Path(p).stat().st_size,
+            "direction": f"{src_lang}-{tgt_lang}",
+        }
+        if entry not in known:
+            known.append(entry)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def translate_job(
     inputs: list[Path],
     out_dir: Path,
@@ -156,6 +184,7 @@ def translate_job(
     finally:
         quarantine.close()
         cache.close()
+    record_inputs(out_dir, inputs, src_lang, tgt_lang)
     stats = backend.stats
     run.samples_read, run.skipped_bad_records = read_stats.read, read_stats.skipped
     run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries

@@ -298,3 +298,21 @@ def decision_to_row(d: Decision) -> dict[str, object]:
         if d.tgt_entities is None
         else [s.as_dict() for s in d.tgt_entities],
     }
+
+
+#: Columns of the exported corpus shards (``CORPUS/<src>-<tgt>/part-*.parquet``): the candidate
+#: columns (the raw reply left out), the review columns, and tokens with BIO tags on both sides.
+EXPORT_SCHEMA = pa.schema(
+    [f for f in CANDIDATE_SCHEMA if f.name not in ("tgt_entities", "raw_reply")]
+    + [
+        pa.field("tgt_entities", pa.list_(SPAN_TYPE), nullable=False),
+        pa.field("review_status", pa.string()),  # approved, corrected; null: accepted unreviewed
+        pa.field("reviewer", pa.string()),
+        pa.field("reviewed_at", pa.string()),
+        pa.field("src_tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("src_tags", pa.list_(pa.string()), nullable=False),
+        pa.field("tgt_tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("tgt_tags", pa.list_(pa.string()), nullable=False),
+    ],
+    metadata={"parallelner_schema_version": "1"},
+)

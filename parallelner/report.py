@@ -103,9 +103,10 @@ def _status_table(report: dict) -> Table:
         table.add_column(col, justify="left" if col == "pair" else "right")
     for name, p in report["by_pair"].items():
         table.add_row(
-            name, *(str(p[k]) for k in ("total", "passed", "rejected", "failed")),
+            name,
+            *(str(p[k]) for k in ("total", "passed", "rejected", "failed")),
             f"{p['pass_rate']:.1%}",
-        )  # fmt: skip
+        )
     return table
 
 

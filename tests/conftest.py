@@ -82,8 +82,13 @@ class LabelStudioHandle:
         }
 
     def script(self, action: str) -> None:
-        subprocess.run([str(REPO / "scripts" / "labelstudio.sh"), action], env=self.env,
-                       check=True, timeout=900, stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [str(REPO / "scripts" / "labelstudio.sh"), action],
+            env=self.env,
+            check=True,
+            timeout=900,
+            stdout=subprocess.DEVNULL,
+        )
 
     def kill(self) -> None:
         """SIGKILL the server this handle started (its own process group), as a crash would."""

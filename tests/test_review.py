@@ -36,8 +36,25 @@ def _emoji_candidate() -> Candidate:
     tgt = (Span(a, a + 6, "PER", "约翰·史密斯"), Span(b, b + 2, "LOC", "北京"))
     entities = [{"id": 1, "text": "约翰·史密斯"}, {"id": 2, "text": "北京"}]
     reply = json.dumps({"translation": EMOJI_TGT, "entities": entities}, ensure_ascii=False)
-    return Candidate("emoji-1:en-zh", "emoji-1", "en", "zh", EMOJI_SRC, EMOJI_TGT, src, tgt,
-                     "passed", (), 1, "reference", "joint-v1", 10, 10, reply, 0.97)  # fmt: skip
+    return Candidate(
+        "emoji-1:en-zh",
+        "emoji-1",
+        "en",
+        "zh",
+        EMOJI_SRC,
+        EMOJI_TGT,
+        src,
+        tgt,
+        "passed",
+        (),
+        1,
+        "reference",
+        "joint-v1",
+        10,
+        10,
+        reply,
+        0.97,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +76,32 @@ def _tasks(server, project_id: int) -> dict[str, dict]:
 
 def _annotate(ls, task, decision, *, user=None, regions=None, reason=None, corrected=None):
     result = list(regions if regions is not None else task["predictions"][0]["result"])
-    result.append({"from_name": "decision", "to_name": "tgt", "type": "choices",
-                   "value": {"choices": [decision]}})  # fmt: skip
+    result.append(
+        {
+            "from_name": "decision",
+            "to_name": "tgt",
+            "type": "choices",
+            "value": {"choices": [decision]},
+        }
+    )
     if reason:
-        result.append({"from_name": "reject_reason", "to_name": "tgt", "type": "choices",
-                       "value": {"choices": [reason]}})  # fmt: skip
+        result.append(
+            {
+                "from_name": "reject_reason",
+                "to_name": "tgt",
+                "type": "choices",
+                "value": {"choices": [reason]},
+            }
+        )
     if corrected:
-        result.append({"from_name": "corrected_translation", "to_name": "tgt",
-                       "type": "textarea", "value": {"text": [corrected]}})  # fmt: skip
+        result.append(
+            {
+                "from_name": "corrected_translation",
+                "to_name": "tgt",
+                "type": "textarea",
+                "value": {"text": [corrected]},
+            }
+        )
     kwargs = {"completed_by": user} if user else {}
     ls.sdk.annotations.create(id=task["id"], result=result, was_cancelled=False, **kwargs)
 
@@ -97,8 +132,12 @@ def test_push_annotate_pull_and_every_decision(label_studio, fifty):
         text = EMOJI_TGT if rid.startswith("tgt") else EMOJI_SRC
         assert text[v["start"] : v["end"]] == v["text"]
 
-    ids = sorted(k for k in tasks if k != "emoji-1:en-zh" and any(
-        r["id"].startswith("tgt") for r in tasks[k]["predictions"][0]["result"]))  # fmt: skip
+    ids = sorted(
+        k
+        for k in tasks
+        if k != "emoji-1:en-zh"
+        and any(r["id"].startswith("tgt") for r in tasks[k]["predictions"][0]["result"])
+    )
     approve, reject, fix_span, fix_text, bad_text, disagree, both = ids[:7]
     second = ls.sdk.users.create(email="annotator2@example.com", username="annotator2").id
     _annotate(ls, tasks[approve], "approve")
@@ -153,7 +192,8 @@ def test_push_annotate_pull_and_every_decision(label_studio, fifty):
     assert e["review_status"] == "corrected"
     assert {(s["start"], s["end"], s["label"], s["text"]) for s in e["review_tgt_entities"]} == {
         (EMOJI_TGT.index("约翰"), EMOJI_TGT.index("约翰") + 6, "PER", "约翰·史密斯"),
-        (start, start + 2, "ORG", "北京")}  # fmt: skip
+        (start, start + 2, "ORG", "北京"),
+    }
     for row in d.values():
         assert row["reviewed_at"] and row["reviewer"]
 

@@ -112,8 +112,13 @@ def review_push_job(
             counts["pushed"] += _import_chunk(server, project_id, chunk)
             chunk = []
     counts["pushed"] += _import_chunk(server, project_id, chunk)
-    result = {"project": project, "project_id": project_id, "url": server.url,
-              "routing": routing.__dict__, "counts": dict(sorted(counts.items()))}  # fmt: skip
+    result = {
+        "project": project,
+        "project_id": project_id,
+        "url": server.url,
+        "routing": routing.__dict__,
+        "counts": dict(sorted(counts.items())),
+    }
     _write_json(_review_dir(out_dir) / "push.json", result)
     return result
 
@@ -140,9 +145,14 @@ def review_pull_job(out_dir: Path, project: str, server: LabelStudioServer) -> d
     table = pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
     write_table_atomically(table, _review_dir(out_dir) / "decisions.parquet", compression="zstd")
     counts = Counter(d.review_status for d in decisions)
-    return {"project": project, "tasks": tasks, "finished": len(decisions),
-            "pending": tasks - len(decisions), "by_status": dict(counts),
-            "conflicts": sum(d.conflict for d in decisions)}  # fmt: skip
+    return {
+        "project": project,
+        "tasks": tasks,
+        "finished": len(decisions),
+        "pending": tasks - len(decisions),
+        "by_status": dict(counts),
+        "conflicts": sum(d.conflict for d in decisions),
+    }
 
 
 def _read_push(out_dir: Path) -> dict:

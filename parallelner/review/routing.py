@@ -28,10 +28,23 @@ def route_for(
     c: Candidate, policy: Policy, low_confidence: float, audit_rate: float, seed: int
 ) -> str | None:
     """The route of a candidate to review, or None when it is not reviewed."""
-    if c.status != "passed":
+    return route_of(c.id, c.status, c.confidence, policy, low_confidence, audit_rate, seed)
+
+
+def route_of(
+    candidate_id: str,
+    status: str,
+    confidence: float | None,
+    policy: Policy,
+    low_confidence: float,
+    audit_rate: float,
+    seed: int,
+) -> str | None:
+    """route_for on the columns alone (for readers of Parquet rows)."""
+    if status != "passed":
         return None
     if policy == "all":
         return ALL
-    if c.confidence is None or c.confidence < low_confidence:
+    if confidence is None or confidence < low_confidence:
         return LOW_CONFIDENCE
-    return AUDIT if in_audit_sample(c.id, audit_rate, seed) else None
+    return AUDIT if in_audit_sample(candidate_id, audit_rate, seed) else None

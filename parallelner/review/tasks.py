@@ -32,10 +32,14 @@ def labeling_config(labels: list[str], template: Path | None = None) -> str:
 def content_hash(c: Candidate) -> str:
     """sha256 of what a reviewer sees: a changed candidate gets a different hash."""
     blob = json.dumps(
-        [c.src_text, c.tgt_text, [s.as_dict() for s in c.src_entities],
-         [s.as_dict() if s else None for s in c.tgt_entities]],
+        [
+            c.src_text,
+            c.tgt_text,
+            [s.as_dict() for s in c.src_entities],
+            [s.as_dict() if s else None for s in c.tgt_entities],
+        ],
         ensure_ascii=False,
-    )  # fmt: skip
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -55,10 +59,15 @@ def _region(c: Candidate, rid: str, span: Span, text: str, from_name: str, to_na
 
 def task_for(c: Candidate, route: str) -> dict[str, object]:
     """The Label Studio task of ``c``: its data and one prediction holding both sides' spans."""
-    result = [_region(c, f"src-{i}", s, c.src_text, SRC_LABEL, SRC_TEXT)
-              for i, s in enumerate(c.src_entities)]  # fmt: skip
-    result += [_region(c, f"tgt-{i}", s, c.tgt_text, TGT_LABEL, TGT_TEXT)
-               for i, s in enumerate(c.tgt_entities) if s is not None]  # fmt: skip
+    result = [
+        _region(c, f"src-{i}", s, c.src_text, SRC_LABEL, SRC_TEXT)
+        for i, s in enumerate(c.src_entities)
+    ]
+    result += [
+        _region(c, f"tgt-{i}", s, c.tgt_text, TGT_LABEL, TGT_TEXT)
+        for i, s in enumerate(c.tgt_entities)
+        if s is not None
+    ]
     confidence = c.confidence if c.confidence is not None else 0.0
     note = f"{route} · confidence {confidence:.2f} · {c.model} · {c.prompt_version} · {c.id}"
     return {

@@ -1,0 +1,1 @@
+"""Export the approved corpus: Parquet shards per language pair, AlignXIE records, a manifest."""

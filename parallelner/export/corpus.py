@@ -1,0 +1,142 @@
+"""``parallelner export``: the approved pairs as Parquet shards per language pair, a manifest and
+a dataset card (or, with ``--format alignxie``, instruction-tuning records).
+
+Streaming: rows go from the candidate parts to the open shard of their language pair, one row
+group at a time, so memory does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+
+from parallelner import __version__
+from parallelner.export.alignxie import alignxie_record, load_classes
+from parallelner.export.card import dataset_card
+from parallelner.export.parquet import ShardWriter, remove_leftovers
+from parallelner.export.selection import Include, select_rows
+from parallelner.export.tokens import tokens_and_tags
+from parallelner.records import EXPORT_SCHEMA
+
+ExportFormat = Literal["parquet", "alignxie"]
+
+ALIGNXIE_SCHEMA = pa.schema(
+    [
+        pa.field(n, pa.string(), nullable=False)
+        for n in ("id", "src_lang", "tgt_lang", "prompt", "completion")
+    ]
+)
+
+
+def with_tokens(row: dict) -> dict:
+    """The export row: schema columns only, tokens and BIO tags added on both sides."""
+    out = {f.name: row.get(f.name) for f in EXPORT_SCHEMA}
+    for side in ("src", "tgt"):
+        spans = [(s["start"], s["end"], s["label"]) for s in row[f"{side}_entities"]]
+        out[f"{side}_tokens"], out[f"{side}_tags"] = tokens_and_tags(row[f"{side}_text"], spans)
+    return out
+
+
+def _labels(out_dir: Path) -> list[str]:
+    from parallelner.candidate_store import CandidateStore
+
+    spans = CandidateStore(out_dir).table(["src_entities"]).column("src_entities").to_pylist()
+    return sorted({s["label"] for row in spans for s in row})
+
+
+def _read_json(path: Path) -> dict | list | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def export_job(
+    out_dir: Path,
+    corpus: Path,
+    *,
+    include: Include = "auto",
+    shard_rows: int = 50_000,
+    fmt: ExportFormat = "parquet",
+    class_map: Path | None = None,
+) -> dict:
+    """Export ``out_dir``'s approved pairs into ``corpus``; return the manifest."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    labels = _labels(out_dir)
+    table = load_classes(class_map)
+    writers: dict[str, ShardWriter] = {}
+    counts: Counter[str] = Counter()
+    models: Counter[str] = Counter()
+    prompts: Counter[str] = Counter()
+    per_pair: Counter[str] = Counter()
+    schema, suffix = (ALIGNXIE_SCHEMA, "-alignxie") if fmt == "alignxie" else (EXPORT_SCHEMA, "")
+    jsonl: dict[str, object] = {}
+    try:
+        for row in select_rows(out_dir, include, counts):
+            pair = f"{row['src_lang']}-{row['tgt_lang']}"
+            if pair not in writers:
+                remove_leftovers(corpus / pair)
+                writers[pair] = ShardWriter(corpus / pair, schema, shard_rows, suffix)
+                if fmt == "alignxie":
+                    jsonl[pair] = (corpus / pair / "alignxie.jsonl.tmp").open("w", encoding="utf-8")
+            per_pair[pair] += 1
+            models[row["model"]] += 1
+            prompts[row["prompt_version"]] += 1
+            if fmt == "alignxie":
+                record = alignxie_record(row, labels, table)
+                jsonl[pair].write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+                writers[pair].add(record)
+            else:
+                writers[pair].add(with_tokens(row))
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        for fh in jsonl.values():
+            fh.close()  # type: ignore[attr-defined]
+            Path(fh.name).unlink(missing_ok=True)  # type: ignore[attr-defined]
+        raise
+    shards = {pair: writer.close() for pair, writer in sorted(writers.items())}
+    for pair, fh in jsonl.items():
+        fh.close()  # type: ignore[attr-defined]
+        Path(fh.name).replace(corpus / pair / "alignxie.jsonl")  # type: ignore[attr-defined]
+    manifest = {
+        "schema_version": EXPORT_SCHEMA.metadata[b"parallelner_schema_version"].decode(),
+        "parallelner_version": __version__,
+        "format": fmt,
+        "include": include,
+        "counts": dict(sorted(per_pair.items())),
+        "selection": dict(sorted(counts.items())),
+        "labels": labels,
+        "models": dict(models),
+        "prompt_versions": dict(prompts),
+        "source_files": _read_json(out_dir / "inputs.json") or [],
+        "shards": [
+            {"path": str(s.path.relative_to(corpus)), "rows": s.rows, "sha256": s.sha256}
+            for pair_shards in shards.values()
+            for s in pair_shards
+        ],
+        "filter_report": _pick(
+            _read_json(out_dir / "report.json"), "by_status", "by_reason", "by_pair"
+        ),
+        "review_report": _pick(
+            _read_json(out_dir / "review" / "report.json"), "reviewed", "by_status", "audit"
+        ),
+    }
+    if fmt == "alignxie":
+        manifest["class_map"] = {label: table.get(label, {}) for label in labels}
+    _write(corpus / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _write(corpus / "README.md", dataset_card(manifest))
+    return manifest
+
+
+def _pick(report: object, *keys: str) -> dict | None:
+    if not isinstance(report, dict):
+        return None
+    return {k: report[k] for k in keys if k in report}
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,168 @@
+"""Export: shards trainers load in one line, crash safety, stable bytes, AlignXIE, evaluate."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from conftest import settings_for
+
+from parallelner.candidate_store import CandidateStore
+from parallelner.evaluate import evaluate
+from parallelner.export import corpus as corpus_module
+from parallelner.export.corpus import export_job
+from parallelner.export.selection import ExportError
+from parallelner.jobs import translate_job
+from parallelner.records import DECISION_SCHEMA
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, _server, sample_dir):
+    """The bundled sample translated EN->ZH and ZH->EN (no review: auto-accepted)."""
+    _server.admin("reset")
+    out = tmp_path_factory.mktemp("run")
+    for src, tgt in (("en", "zh"), ("zh", "en")):
+        translate_job([sample_dir / f"{src}-pud.iob2"], out, src, tgt, settings_for(_server))
+    return out
+
+
+def _passed(run_dir) -> dict[str, object]:
+    return {c.id: c for c in CandidateStore(run_dir).read() if c.status == "passed"}
+
+
+def test_shards_load_with_pandas_pyarrow_and_datasets(run_dir, tmp_path):
+    manifest = export_job(run_dir, tmp_path / "corpus", shard_rows=40)
+    passed = _passed(run_dir)
+    assert sum(manifest["counts"].values()) == len(passed) == 181
+    assert [s["rows"] for s in manifest["shards"] if s["path"].startswith("en-zh/")] == [40, 40, 9]
+
+    df = pd.read_parquet(tmp_path / "corpus" / "en-zh")
+    assert len(df) == manifest["counts"]["en-zh"]
+    row = df.iloc[0]
+    c = passed[row["id"]]
+    assert row["tgt_text"] == c.tgt_text and row["src_text"] == c.src_text
+    assert [e["text"] for e in row["tgt_entities"]] == [s.text for s in c.tgt_entities]
+    assert len(row["tgt_tokens"]) == len(row["tgt_tags"]) and "B-" in "".join(row["tgt_tags"])
+
+    files = [str(tmp_path / "corpus" / s["path"]) for s in manifest["shards"]]
+    table = ds.dataset(files, format="parquet").to_table()
+    assert table.num_rows == 181 and set(table.column("id").to_pylist()) == set(passed)
+    every = ds.dataset(tmp_path / "corpus", format="parquet", exclude_invalid_files=True).to_table()
+    assert every.num_rows == 181
+
+    from datasets import load_dataset
+
+    hf = load_dataset("parquet", data_files={"train": files}, cache_dir=str(tmp_path / "hf"))
+    train = hf["train"]
+    assert train.num_rows == 181
+    first = train[0]
+    assert first["tgt_text"] == passed[first["id"]].tgt_text
+    assert (
+        first["tgt_entities"][0]["text"]
+        == first["tgt_text"][first["tgt_entities"][0]["start"] : first["tgt_entities"][0]["end"]]
+    )
+    card = (tmp_path / "corpus" / "README.md").read_text()
+    assert "load_dataset" in card and "pd.read_parquet" in card
+
+
+def test_manifest_names_checksums_sources_and_counts(run_dir, tmp_path):
+    manifest = export_job(run_dir, tmp_path / "c")
+    on_disk = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert on_disk == manifest
+    assert manifest["labels"] == ["LOC", "ORG", "PER"]
+    assert manifest["models"] == {"reference": 181} and manifest["prompt_versions"] == {
+        "joint-v1": 181
+    }
+    assert {f["direction"] for f in manifest["source_files"]} == {"en-zh", "zh-en"}
+    assert all(len(f["sha256"]) == 64 for f in manifest["source_files"])
+    assert manifest["filter_report"]["by_status"]["passed"] == 181
+    from parallelner.export.parquet import sha256_of
+
+    for shard in manifest["shards"]:
+        assert sha256_of(tmp_path / "c" / shard["path"]) == shard["sha256"]
+
+
+def test_reexport_gives_byte_identical_shards(run_dir, tmp_path):
+    a = export_job(run_dir, tmp_path / "a", shard_rows=30)
+    b = export_job(run_dir, tmp_path / "b", shard_rows=30)
+    assert [s["sha256"] for s in a["shards"]] == [s["sha256"] for s in b["shards"]]
+    again = export_job(run_dir, tmp_path / "a", shard_rows=30)
+    assert again["shards"] == a["shards"]
+
+
+def test_a_crash_between_shards_leaves_no_partial_file(run_dir, tmp_path, monkeypatch):
+    real = corpus_module.select_rows
+
+    def crashing(*args, **kwargs):
+        for k, row in enumerate(real(*args, **kwargs)):
+            if k == 75:
+                raise RuntimeError("injected crash")
+            yield row
+
+    monkeypatch.setattr(corpus_module, "select_rows", crashing)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        export_job(run_dir, tmp_path / "crash", shard_rows=30)
+    files = sorted(p.name for p in (tmp_path / "crash" / "en-zh").iterdir())
+    assert files == ["part-00000.parquet", "part-00001.parquet"]  # whole shards, no temp file
+    for name in files:
+        assert pq.read_table(tmp_path / "crash" / "en-zh" / name).num_rows == 30
+    assert not (tmp_path / "crash" / "manifest.json").exists()
+
+
+def test_a_corrected_span_that_no_longer_matches_is_refused_naming_the_candidate(run_dir, tmp_path):
+    import shutil
+
+    work = tmp_path / "run"
+    shutil.copytree(run_dir, work)
+    victim = sorted(_passed(run_dir))[3]
+    row = {f.name: None for f in DECISION_SCHEMA}
+    row.update(
+        id=victim,
+        review_status="corrected",
+        reviewer="a@b",
+        reviewed_at="2026-11-27",
+        route="all",
+        task_id=1,
+        annotations=1,
+        conflict=False,
+        review_tgt_text="短句。",
+        review_tgt_entities=[{"start": 0, "end": 2, "label": "PER", "text": "長句"}],
+    )
+    (work / "review").mkdir()
+    pq.write_table(
+        pa.Table.from_pylist([row], schema=DECISION_SCHEMA), work / "review" / "decisions.parquet"
+    )
+    with pytest.raises(ExportError, match=f"candidate {victim}"):
+        export_job(work, tmp_path / "c")
+
+
+def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path):
+    class_map = tmp_path / "classes.json"
+    class_map.write_text(json.dumps({"PER": {"class": "Person"}}))
+    export_job(run_dir, tmp_path / "ax", fmt="alignxie", class_map=class_map)
+    lines = (tmp_path / "ax" / "en-zh" / "alignxie.jsonl").read_text().splitlines()
+    records = [json.loads(x) for x in lines]
+    assert len(records) == 89
+    table = pq.read_table(tmp_path / "ax" / "en-zh" / "part-alignxie-00000.parquet").to_pylist()
+    assert table == records
+    passed = _passed(run_dir)
+    for r in records:
+        ast.parse(r["prompt"] + r["completion"])  # valid Python
+        assert "class Person(Entity):" in r["prompt"] and "class PER(" not in r["prompt"]
+        tree = ast.parse(r["completion"], mode="eval")
+        assert len(tree.body.elts) == len(passed[r["id"]].tgt_entities)
+
+
+def test_evaluate_on_the_bundled_sample(run_dir, tmp_path, sample_dir):
+    export_job(run_dir, tmp_path / "c")
+    result = evaluate(tmp_path / "c", sample_dir / "pud-pairs.jsonl")
+    assert result["matched_rows"] == result["corpus_rows"] == 181
+    assert result["missing_share"] == {"en-zh": 0.11, "zh-en": 0.08}
+    exact, overlap = result["scores"]["exact"]["ALL"], result["scores"]["overlap"]["ALL"]
+    assert 0.5 < exact["f1"] <= overlap["f1"] <= 1.0
+    assert set(result["scores"]["exact"]) == {"ALL", "LOC", "ORG", "PER"}
