@@ -54,6 +54,14 @@ class CandidateStore:
             return CANDIDATE_SCHEMA.empty_table().select(columns)
         return pa.concat_tables(tables)
 
+    def labels(self) -> list[str]:
+        """The entity labels of the source side, part by part (memory stays flat)."""
+        found: set[str] = set()
+        for part in self.parts():
+            for row in pq.read_table(part, columns=["src_entities"]).column(0).to_pylist():
+                found.update(s["label"] for s in row)
+        return sorted(found)
+
     def read_part(self, part: Path) -> list[Candidate]:
         return [candidate_from_row(r) for r in pq.read_table(part).to_pylist()]
 

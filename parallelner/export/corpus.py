@@ -15,6 +15,7 @@ from typing import Literal
 import pyarrow as pa
 
 from parallelner import __version__
+from parallelner.candidate_store import CandidateStore
 from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
 from parallelner.export.parquet import ShardWriter, remove_leftovers
@@ -41,13 +42,6 @@ def with_tokens(row: dict) -> dict:
     return out
 
 
-def _labels(out_dir: Path) -> list[str]:
-    from parallelner.candidate_store import CandidateStore
-
-    spans = CandidateStore(out_dir).table(["src_entities"]).column("src_entities").to_pylist()
-    return sorted({s["label"] for row in spans for s in row})
-
-
 def _read_json(path: Path) -> dict | list | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
@@ -63,7 +57,7 @@ def export_job(
 ) -> dict:
     """Export ``out_dir``'s approved pairs into ``corpus``; return the manifest."""
     corpus.mkdir(parents=True, exist_ok=True)
-    labels = _labels(out_dir)
+    labels = CandidateStore(out_dir).labels()
     table = load_classes(class_map)
     writers: dict[str, ShardWriter] = {}
     counts: Counter[str] = Counter()

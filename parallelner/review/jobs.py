@@ -48,8 +48,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _labels(store: CandidateStore) -> list[str]:
-    spans = store.table(["src_entities"]).column("src_entities").to_pylist()
-    return sorted({s["label"] for row in spans for s in row}) or ["PER", "ORG", "LOC"]
+    return store.labels() or ["LOC", "ORG", "PER"]
 
 
 def _existing_ids(server: LabelStudioServer, project_id: int) -> set[str]:
