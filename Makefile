@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export DO_NOT_TRACK := 1
+# Prefect runs ephemeral (SQLite under .prefect/ in the repo), without telemetry.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 .PHONY: run test quality venv benchmarks clean labelstudio labelstudio-stop
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: $(STAMP)
-	$(BIN)/parallelner sample-run --out out/sample
+	$(BIN)/python -m flows.build_corpus --config flows/sample.toml
 
 test: $(STAMP)
 	scripts/labelstudio.sh install

@@ -52,8 +52,16 @@ def child(run_dir: str, corpus: str) -> None:
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = sum(manifest["counts"].values())
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb,
-                      "shards": len(manifest["shards"])}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "seconds": seconds,
+                "peak_mb": peak_mb,
+                "shards": len(manifest["shards"]),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -70,12 +78,18 @@ def main() -> None:
         for size in args.sizes:
             run_dir, corpus = Path(tmp) / f"run-{size}", Path(tmp) / f"corpus-{size}"
             build_run_dir(run_dir, size, real)
-            out = subprocess.run([sys.executable, __file__, "--child", str(run_dir), str(corpus)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(run_dir), str(corpus)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{size:>7} candidates -> {r['rows']:>7} exported rows in {r['shards']} shards: "
-                  f"{r['rows'] / r['seconds']:,.0f} rows/s ({r['seconds']:.1f} s), "
-                  f"peak RSS {r['peak_mb']:.0f} MB")
+            print(
+                f"{size:>7} candidates -> {r['rows']:>7} exported rows in {r['shards']} shards: "
+                f"{r['rows'] / r['seconds']:,.0f} rows/s ({r['seconds']:.1f} s), "
+                f"peak RSS {r['peak_mb']:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The ``parallelner`` command: translate, filter, reference-server, sample-run.
+"""The ``parallelner`` command: translate, filter, review, export, evaluate, reference-server.
 
 A user's mistake (bad input, a missing setting, a refused key) prints one line and exits
 non-zero, never a traceback: ``path:line: message`` for input, ``error: message`` otherwise.
@@ -166,8 +166,6 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", type=Path, required=True, help="pairs JSONL with gold on both sides")
     ev.add_argument("--json", type=Path, help="where to write the figures (CORPUS/evaluation.json)")
 
-    s = sub.add_parser("sample-run", help="translate the bundled sample EN->ZH and ZH->EN")
-    s.add_argument("--out", type=Path, default=Path("out/sample"))
     return parser
 
 
@@ -202,22 +200,6 @@ def _filter(args: argparse.Namespace, console: Console) -> int:
 
     report = filter_job(args.out, _load(args))
     print_summary(report, console)
-    return 0
-
-
-def _sample_run(args: argparse.Namespace, console: Console) -> int:
-    from parallelner.jobs import translate_job
-    from parallelner.reference.process import ReferenceServer
-    from parallelner.report import print_summary
-
-    with ReferenceServer(SAMPLE_DIR / "pud-pairs.jsonl") as server:
-        console.print(f"reference endpoint: {server.base_url} (human translations, UNER PUD)")
-        settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
-        for src, tgt in (("en", "zh"), ("zh", "en")):
-            console.print(f"translating {SAMPLE_DIR / f'{src}-pud.iob2'} {src}->{tgt}")
-            report = translate_job([SAMPLE_DIR / f"{src}-pud.iob2"], args.out, src, tgt, settings)
-    print_summary(report, console)
-    console.print(f"candidates: {args.out / 'candidates'}  report: {args.out / 'report.json'}")
     return 0
 
 
@@ -348,7 +330,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "review": _review,
             "export": _export,
             "evaluate": _evaluate,
-            "sample-run": _sample_run,
         }
         return handler[args.command](args, console)
     except InputError as e:

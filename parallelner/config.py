@@ -46,14 +46,41 @@ class Settings:
     max_attempts: int = 3
     temperature: float = 0.0
     max_tokens: int = 2048
-    cache: str = ""  # default: OUT/cache/responses.sqlite
+    cache: str = ""  # default: OUT/cache/responses.sqlite; "off": no cache
     rows_per_part: int = 1000
     on_bad_record: str = "fail"
     api_key: SecretStr | None = field(default=None, repr=False)
     filters: FilterSettings = FilterSettings()
 
-    def cache_path(self, out_dir: Path) -> Path:
+    def cache_path(self, out_dir: Path) -> Path | None:
+        """The response cache file, or None when switched off."""
+        if self.cache == "off":
+            return None
         return Path(self.cache) if self.cache else out_dir / "cache" / "responses.sqlite"
+
+    def fingerprint(self) -> str:
+        """sha256 of what decides a candidate (model, rounds, decoding, filters), not of how
+        fast it is made (concurrency, timeouts, endpoints) nor of the key."""
+        import hashlib
+        import json
+        from dataclasses import asdict
+
+        decisive = {
+            k: getattr(self, k)
+            for k in ("model", "escalate_model", "max_attempts", "temperature", "max_tokens")
+        }
+        decisive["filters"] = asdict(self.filters)
+        blob = json.dumps(decisive, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def public(self) -> dict[str, object]:
+        """The settings as plain values, without the API key (safe to log or persist)."""
+        from dataclasses import asdict
+
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "api_key"}
+        values["filters"] = asdict(self.filters)
+        values["base_urls"] = list(self.base_urls)
+        return values
 
 
 def _coerce(name: str, value: object, like: object) -> object:
@@ -104,10 +131,12 @@ def load_settings(
     config_file: Path | None = None,
     overrides: Mapping[str, object] | None = None,
     env: Mapping[str, str] | None = None,
+    file_values: Mapping[str, object] | None = None,
 ) -> Settings:
-    """Settings from defaults, ``config_file``, the environment and ``overrides`` (CLI flags)."""
+    """Settings from defaults, ``config_file`` (or ``file_values``, already parsed), the
+    environment and ``overrides`` (CLI flags), each overriding the one before."""
     env = os.environ if env is None else env
-    settings = Settings()
+    settings = _apply(Settings(), dict(file_values or {}), "config")
     if config_file is not None:
         try:
             data = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))

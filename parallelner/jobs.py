@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from parallelner.candidate_store import CandidateStore
@@ -131,8 +131,14 @@ def translate_job(
     label_names: list[str] | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    record_sources: bool = True,
+    summarize: bool = True,
 ) -> dict:
-    """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json."""
+    """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json.
+
+    record_sources: add the inputs to ``inputs.json`` (the flows record the original files,
+    not their shards). summarize: write report.json (the flows write one at the end).
+    """
     if not settings.model:
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
     if src_lang == tgt_lang:
@@ -164,7 +170,8 @@ def translate_job(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    cache = ResponseCache(settings.cache_path(out_dir))
+    cache_path = settings.cache_path(out_dir)
+    cache = ResponseCache(cache_path) if cache_path else None
     backend = make_backend(settings, cache)
     context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)
     progress = progress or Progress()
@@ -183,13 +190,17 @@ def translate_job(
         run.translated = asyncio.run(main())
     finally:
         quarantine.close()
-        cache.close()
-    record_inputs(out_dir, inputs, src_lang, tgt_lang)
+        if cache is not None:
+            cache.close()
+    if record_sources:
+        record_inputs(out_dir, inputs, src_lang, tgt_lang)
     stats = backend.stats
     run.samples_read, run.skipped_bad_records = read_stats.read, read_stats.skipped
     run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries
     run.failed_calls, run.errors = stats.failures, dict(stats.errors)
     run.wall_seconds = time.perf_counter() - started
+    if not summarize:
+        return {"run": asdict(run), "filters": context.figures()}
     return write_report(out_dir, run, {"filters": context.figures()})
 
 
@@ -209,7 +220,8 @@ def filter_job(out_dir: Path, settings: Settings) -> dict:
     else:
         if not settings.model:
             raise ConfigError("round_trip needs a model: pass --model or set PARALLELNER_MODEL")
-        cache = ResponseCache(settings.cache_path(out_dir))
+        cache_path = settings.cache_path(out_dir)
+        cache = ResponseCache(cache_path) if cache_path else None
         backend = make_backend(settings, cache)
         cfg = TranslateSettings(src_lang="", tgt_lang="", model=settings.model)
         context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)
@@ -225,6 +237,7 @@ def filter_job(out_dir: Path, settings: Settings) -> dict:
                 await backend.aclose()
 
         asyncio.run(main())
-        cache.close()
+        if cache is not None:
+            cache.close()
     run = RunFigures(wall_seconds=time.perf_counter() - started)
     return write_report(out_dir, run, {"filters": context.figures()})

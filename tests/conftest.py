@@ -16,6 +16,8 @@ from pydantic import SecretStr
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from parallelner.config import Settings, load_settings  # noqa: E402
 from parallelner.reference.process import ReferenceServer  # noqa: E402

@@ -1,0 +1,79 @@
+"""The run summary as a Prefect markdown artifact (keyed, so each run adds a version)."""
+
+from __future__ import annotations
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+REPORT_KEY = "parallelner-build-report"
+PAIRS_KEY = "parallelner-language-pairs"
+
+
+def _status_rows(report: dict) -> list[dict]:
+    return [
+        {
+            "pair": pair,
+            "total": p["total"],
+            "passed": p["passed"],
+            "rejected": p["rejected"],
+            "failed": p["failed"],
+            "pass_rate": f"{p['pass_rate']:.1%}",
+        }
+        for pair, p in report["by_pair"].items()
+    ]
+
+
+def summary_markdown(report: dict, review: dict | None, manifest: dict | None) -> str:
+    """Counts by status, reason and language pair; tokens; throughput; review and audit."""
+    run = report["run"]
+    lines = [
+        "# parallelner build",
+        "",
+        "| pair | total | passed | rejected | failed | pass rate |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['pair']} | {r['total']} | {r['passed']} | {r['rejected']} | {r['failed']} | "
+        f"{r['pass_rate']} |"
+        for r in _status_rows(report)
+    ]
+    pairs = list(report["by_pair"])
+    lines += ["", "| reason | " + " | ".join(pairs) + " |", "|---|" + "---|" * len(pairs)]
+    for reason in report["by_reason"]:
+        counts = [str(report["by_pair"][p]["by_reason"].get(reason, 0)) for p in pairs]
+        lines.append(f"| {reason} | " + " | ".join(counts) + " |")
+    lines += [
+        "",
+        f"- tokens: {report['tokens']['prompt']:,} prompt + {report['tokens']['completion']:,} "
+        f"completion; attempts {report['attempts']['total']:,} (mean {report['attempts']['mean']})",
+        f"- throughput: {run['translated']:,} samples translated in {run['wall_seconds']:.1f} s, "
+        f"{run['requests']:,} requests ({run['requests_per_second']:.1f}/s), "
+        f"{run['cache_hits']:,} from cache, {run['retries']} retries, {run['failed_calls']} failed",
+    ]
+    if review:
+        audit = review.get("audit") or {}
+        lines.append(
+            f"- review: {review['reviewed']} of {review['passed']} passed pairs reviewed "
+            f"{review['by_status']}, {review['conflicts']} conflicts"
+        )
+        if audit.get("precision") is not None:
+            low, high = audit["ci95"]
+            lines.append(
+                f"- audit: precision of {audit['auto_accepted']} auto-accepted pairs "
+                f"{audit['precision']:.1%} (95% Wilson {low:.1%}-{high:.1%}, "
+                f"n={audit['audited_reviewed']})"
+            )
+    if manifest:
+        lines.append(f"- corpus: {manifest['counts']} in {len(manifest['shards'])} shards")
+    return "\n".join(lines) + "\n"
+
+
+def publish(report: dict, review: dict | None = None, manifest: dict | None = None) -> None:
+    """Publish the summary and the per-pair table as artifacts of the current run."""
+    create_markdown_artifact(
+        key=REPORT_KEY,
+        markdown=summary_markdown(report, review, manifest),
+        description="parallelner: counts, reasons, tokens, review, audit",
+    )
+    create_table_artifact(
+        key=PAIRS_KEY, table=_status_rows(report), description="candidates by language pair"
+    )

@@ -1,0 +1,70 @@
+"""build_corpus: translate -> (review push, pull) -> export, for data engineers' schedules.
+
+    python -m flows.build_corpus --config flows/sample.toml
+
+With ``[endpoint] reference_pairs`` set (the sample config), the bundled reference endpoint is
+started on 127.0.0.1 for the run and stopped after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from prefect import flow
+
+from flows.artifacts import publish
+from flows.config import CorpusConfig, load_config
+from flows.export import export_flow
+from flows.review import review_pull_flow, review_push_flow
+from flows.translate import with_parallel_shards
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "sample.toml"
+
+
+@flow(name="build-corpus", log_prints=True)
+def build_corpus(config: CorpusConfig) -> dict:
+    """The whole pipeline over one config; where the corpus is and what it holds."""
+    report = with_parallel_shards(config)(config)
+    review = None
+    if config.review.active():
+        review_push_flow(config)
+        review = review_pull_flow(config)["report"]
+    manifest = export_flow(config)
+    publish(report, review, manifest)
+    return {
+        "corpus": str(config.corpus_dir),
+        "counts": manifest["counts"],
+        "report": report,
+        "review": review,
+    }
+
+
+def run_with_reference(config: CorpusConfig) -> dict:
+    """build_corpus, with the bundled reference endpoint when the config asks for it."""
+    if not config.endpoint.reference_pairs:
+        return build_corpus(config)
+    from parallelner.reference.process import ReferenceServer
+
+    pairs = Path(config.endpoint.reference_pairs)
+    with ReferenceServer(pairs, latency=config.endpoint.reference_latency) as server:
+        config.endpoint.base_urls = [server.base_url]
+        print(f"reference endpoint: {server.base_url} (human translations from {pairs.name})")
+        return build_corpus(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from parallelner.report import print_summary
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    args = ap.parse_args(argv)
+    result = run_with_reference(load_config(args.config))
+    print_summary(result["report"])
+    print(f"corpus: {result['corpus']}  ({result['counts']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

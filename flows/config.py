@@ -1,0 +1,117 @@
+"""One place for a corpus build: endpoint, languages, paths, thresholds, review policy.
+
+A TOML file (see ``flows/sample.toml``) read into ``CorpusConfig``, a pydantic model, so the
+Prefect UI renders the flows' parameters as a form. Endpoint and filter settings are then
+overridden by ``PARALLELNER_*`` environment variables (file < environment), and the API key
+only ever comes from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from parallelner.config import Settings, load_settings
+
+
+class EndpointConfig(BaseModel):
+    base_urls: list[str] = ["http://127.0.0.1:8000/v1"]
+    model: str = ""
+    escalate_model: str = ""
+    concurrency: int = 32
+    timeout: float = 120.0
+    max_retries: int = 6
+    max_attempts: int = 3
+    cache: str = ""
+    # Demos and tests only: serve these human reference pairs on 127.0.0.1 and use them.
+    reference_pairs: str = ""
+    reference_latency: float = 0.0
+
+
+class DirectionConfig(BaseModel):
+    src_lang: str
+    tgt_lang: str
+    inputs: list[str]
+    format: Literal["auto", "conll", "chars", "jsonl", "parquet"] = "auto"
+
+
+class ReviewConfig(BaseModel):
+    # auto: Label Studio when LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY are set, else none.
+    mode: Literal["auto", "none", "label-studio"] = "auto"
+    project: str = "parallelner"
+    policy: Literal["routed", "all"] = "routed"
+    low_confidence: float = 0.9
+    audit_rate: float = 0.05
+    seed: int = 0
+
+    def active(self) -> bool:
+        if self.mode == "auto":
+            return bool(
+                os.environ.get("LABEL_STUDIO_URL") and os.environ.get("LABEL_STUDIO_API_KEY")
+            )
+        return self.mode == "label-studio"
+
+
+class ExportConfig(BaseModel):
+    include: Literal["auto", "reviewed"] = "auto"
+    shard_rows: int = 50_000
+    corpus: str = ""  # default: OUT/corpus
+
+
+class CorpusConfig(BaseModel):
+    """Everything a corpus build needs (the flows' parameters)."""
+
+    out: str = "out/run"
+    directions: list[DirectionConfig] = Field(default_factory=list)
+    shard_size: int = 500
+    parallel_shards: int = 2
+    on_bad_record: Literal["fail", "skip"] = "fail"
+    endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
+    filters: dict[str, float | bool] = Field(default_factory=dict)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out)
+
+    @property
+    def corpus_dir(self) -> Path:
+        return Path(self.export.corpus) if self.export.corpus else self.out_dir / "corpus"
+
+    def settings(self) -> Settings:
+        """The library's Settings: this file's values, then PARALLELNER_* from the environment."""
+        e = self.endpoint
+        values = {
+            "base_urls": e.base_urls,
+            "model": e.model,
+            "escalate_model": e.escalate_model,
+            "concurrency": e.concurrency,
+            "timeout": e.timeout,
+            "max_retries": e.max_retries,
+            "max_attempts": e.max_attempts,
+            "cache": e.cache,
+            "on_bad_record": self.on_bad_record,
+            "filters": self.filters,
+        }
+        return load_settings(file_values=values)
+
+
+def _resolve(path: str, base: Path) -> str:
+    return path if not path or Path(path).is_absolute() else str((base / path).resolve())
+
+
+def load_config(path: Path) -> CorpusConfig:
+    """A CorpusConfig from TOML; relative paths are relative to the file's folder."""
+    config = CorpusConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    base = path.resolve().parent
+    config.out = _resolve(config.out, base)
+    config.export.corpus = _resolve(config.export.corpus, base)
+    config.endpoint.reference_pairs = _resolve(config.endpoint.reference_pairs, base)
+    for d in config.directions:
+        d.inputs = [_resolve(p, base) for p in d.inputs]
+    return config

@@ -1,0 +1,138 @@
+"""translate_flow: read -> translate + project -> filter, one Prefect task per shard of samples.
+
+Inside a shard, requests go out concurrently (bounded by ``endpoint.concurrency``). Shard tasks
+are cached by (shard content hash, settings fingerprint, output folder) with INPUTS + TASK_SOURCE,
+their cache records kept in ``OUT/.prefect-cache``: a rerun after a crash skips finished shards,
+and an unfinished one resumes where its candidate parts stop (its finished LLM calls come from
+the response cache).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.config import CorpusConfig, DirectionConfig
+from parallelner.config import load_settings
+from parallelner.jobs import record_inputs, translate_job
+from parallelner.readers import Quarantine, ReadStats, read_samples
+from parallelner.report import RunFigures, write_report
+from parallelner.shards import ShardSpec, write_shards
+
+
+@task(retries=2, retry_delay_seconds=10)
+def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardSpec]:
+    """Read one direction's inputs (bad records per config) into shard files."""
+    out = config.out_dir
+    stats = ReadStats()
+    quarantine = Quarantine(out / "quarantine.jsonl")
+    try:
+        samples = read_samples(
+            [Path(p) for p in direction.inputs],
+            direction.src_lang,
+            fmt=direction.format,
+            on_bad_record=config.on_bad_record,
+            quarantine=quarantine,
+            stats=stats,
+        )
+        folder = out / "shards" / f"{direction.src_lang}-{direction.tgt_lang}"
+        specs = write_shards(
+            samples, folder, config.shard_size, direction.src_lang, direction.tgt_lang
+        )
+    finally:
+        quarantine.close()
+    record_inputs(out, [Path(p) for p in direction.inputs], direction.src_lang, direction.tgt_lang)
+    get_run_logger().info(
+        "%s-%s: %d samples in %d shards, %d bad records skipped",
+        direction.src_lang,
+        direction.tgt_lang,
+        stats.read,
+        len(specs),
+        stats.skipped,
+    )
+    return specs
+
+
+@task(retries=2, retry_delay_seconds=10, persist_result=True)
+def translate_shard(shard: ShardSpec, out: str, fingerprint: str, settings: dict) -> dict:
+    """Translate one shard into OUT/candidates (resuming); its run figures.
+
+    ``settings`` holds no secret (the key is read from the environment here) and is left out of
+    the cache key: ``fingerprint`` stands for what decides the output.
+    """
+    del fingerprint  # part of the cache key only
+    resolved = load_settings(overrides=settings)
+    figures = translate_job(
+        [Path(shard.path)],
+        Path(out),
+        shard.src_lang,
+        shard.tgt_lang,
+        resolved,
+        fmt="jsonl",
+        record_sources=False,
+        summarize=False,
+    )
+    return {
+        "shard": shard.index,
+        "direction": f"{shard.src_lang}-{shard.tgt_lang}",
+        **figures["run"],
+    }
+
+
+def _cached_translate_shard(config: CorpusConfig):
+    policy = (INPUTS - "settings" + TASK_SOURCE).configure(
+        key_storage=str(config.out_dir / ".prefect-cache")
+    )
+    return translate_shard.with_options(cache_policy=policy)
+
+
+@task
+def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -> dict:
+    """report.json over every candidate, with this run's summed figures."""
+    run = RunFigures(wall_seconds=seconds)
+    for f in shard_figures:
+        if f["cached"]:
+            run.samples_read += f["samples_read"]
+            run.already_done += f["samples_read"]
+            continue
+        run.samples_read += f["samples_read"]
+        run.already_done += f["already_done"]
+        run.translated += f["translated"]
+        run.requests += f["requests"]
+        run.cache_hits += f["cache_hits"]
+        run.retries += f["retries"]
+        run.failed_calls += f["failed_calls"]
+    extra = {
+        "shards": {"total": len(shard_figures), "cached": sum(f["cached"] for f in shard_figures)}
+    }
+    return write_report(config.out_dir, run, extra)
+
+
+@flow(name="translate", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def translate_flow(config: CorpusConfig) -> dict:
+    """Every direction of the config, shard by shard; the run's report.
+
+    Shards run ``parallel_shards`` at a time: call ``with_parallel_shards(config)`` for a flow
+    whose task runner has that many workers (build_corpus does).
+    """
+    started = time.perf_counter()
+    settings = config.settings()
+    shard_task = _cached_translate_shard(config)
+    shards = [s for d in config.directions for s in make_shards(d, config)]
+    futures = [
+        shard_task.submit(s, str(config.out_dir), settings.fingerprint(), settings.public())
+        for s in shards
+    ]
+    # A shard answered from Prefect's cache did no work in this run: count it as such.
+    figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
+    return summarize(config, figures, time.perf_counter() - started)
+
+
+def with_parallel_shards(config: CorpusConfig):
+    """translate_flow with ``config.parallel_shards`` shard tasks at a time."""
+    workers = max(1, config.parallel_shards)
+    return translate_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))

@@ -1,0 +1,156 @@
+"""The Prefect flows, run for real: under prefect_test_harness, and killed then rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.build_corpus import build_corpus
+from flows.config import CorpusConfig, load_config
+from parallelner.candidate_store import CandidateStore
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _config(tmp_path: Path, ref, **overrides) -> CorpusConfig:
+    config = load_config(REPO / "flows" / "sample.toml")
+    config.out = str(tmp_path / "run")
+    config.endpoint.reference_pairs = ""
+    config.endpoint.base_urls = [ref.base_url]
+    config.review.mode = "none"
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+def test_full_build_on_the_sample_then_a_rerun_sends_zero_requests(harness, ref, tmp_path):
+    config = _config(tmp_path, ref, shard_size=30)
+    result = build_corpus(config)
+    assert result["counts"] == {"en-zh": 89, "zh-en": 92}
+    ids = CandidateStore(config.out_dir).table(["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 200
+    report = json.loads((config.out_dir / "report.json").read_text())
+    assert report["shards"] == {"total": 8, "cached": 0} and report["run"]["translated"] == 200
+    manifest = json.loads((config.corpus_dir / "manifest.json").read_text())
+    assert sum(s["rows"] for s in manifest["shards"]) == 181
+    sent = ref.admin("stats")["requests"]
+    assert sent >= 200
+
+    again = build_corpus(config)
+    assert ref.admin("stats")["requests"] == sent  # zero LLM requests
+    assert again["counts"] == result["counts"]
+    assert again["report"]["shards"] == {"total": 8, "cached": 8}
+
+
+def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    build_corpus(_config(tmp_path, ref))
+
+    async def latest() -> str:
+        async with get_client() as client:
+            from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["parallelner-build-report"])
+                )
+            )
+            return found[-1].data
+
+    import asyncio
+
+    markdown = asyncio.run(latest())
+    assert "| en-zh | 100 | 89 | 11 | 0 | 89.0% |" in markdown
+    assert "entity_missing" in markdown and "tokens:" in markdown and "throughput:" in markdown
+
+
+def test_a_killed_run_reruns_only_unfinished_shards(ref, tmp_path):
+    ref.admin("faults", {"latency": 0.05})
+    config = _config(tmp_path, ref, shard_size=10, parallel_shards=1)
+    config.endpoint.concurrency = 4
+    path = tmp_path / "build.toml"
+    path.write_text(_toml(config))
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    cmd = [sys.executable, "-m", "flows.build_corpus", "--config", str(path)]
+    first = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    cache_dir = config.out_dir / ".prefect-cache"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if cache_dir.exists() and len(list(cache_dir.iterdir())) >= 4:
+            break
+        time.sleep(0.02)
+    os.killpg(first.pid, signal.SIGKILL)  # the flow process and the Prefect server it started
+    first.wait()
+    rows = CandidateStore(config.out_dir).table(["source_id", "src_lang"]).to_pylist()
+    done_at_kill = {(r["src_lang"], r["source_id"]) for r in rows}
+    assert 0 < len(done_at_kill) < 200
+    ref.admin("reset")
+    ref.admin("faults", {"latency": 0.0})
+    second = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    ids = CandidateStore(config.out_dir).table(["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 200  # every sample exactly once
+    report = json.loads((config.out_dir / "report.json").read_text())
+    assert report["shards"]["cached"] >= 4  # finished shards were not run again
+    resent = set(ref.admin("stats")["by_pair"])
+    pairs = [json.loads(x) for x in (REPO / "sample" / "pud-pairs.jsonl").read_text().splitlines()]
+    finished = {
+        p["id"]
+        for p in pairs
+        if ("en", p["id"][4:]) in done_at_kill and ("zh", p["id"][4:]) in done_at_kill
+    }
+    assert resent and not (resent & finished)  # only samples of unfinished shards were re-sent
+
+
+def _toml(config: CorpusConfig) -> str:
+    e = config.endpoint
+    lines = [
+        f'out = "{config.out}"',
+        f"shard_size = {config.shard_size}",
+        f"parallel_shards = {config.parallel_shards}",
+        "",
+        "[endpoint]",
+        f'model = "{e.model}"',
+        f"base_urls = {json.dumps(e.base_urls)}",
+        f"concurrency = {e.concurrency}",
+        "",
+        "[review]",
+        'mode = "none"',
+        "",
+    ]
+    for d in config.directions:
+        lines += [
+            "[[directions]]",
+            f'src_lang = "{d.src_lang}"',
+            f'tgt_lang = "{d.tgt_lang}"',
+            f"inputs = {json.dumps(d.inputs)}",
+            "",
+        ]
+    return "\n".join(lines)
