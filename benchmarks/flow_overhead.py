@@ -1,0 +1,111 @@
+"""Wall time of build_corpus (Prefect, sharded) against the same work done by calling the
+library directly, on 20k samples with the reference endpoint at a set latency.
+
+Samples: the 691 UNER PUD sentences, EN->ZH and ZH->EN, repeated with distinct ids up to 10k
+per direction (real sentences, repeated); the response cache is off in both runs, so every
+sample costs its requests. Run: .venv/bin/python benchmarks/flow_overhead.py [--latency 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
+
+
+def repeated_inputs(folder: Path, per_direction: int) -> dict[str, Path]:
+    from parallelner.readers import read_samples
+    from parallelner.shards import sample_line
+
+    paths = {}
+    for lang in ("en", "zh"):
+        samples = list(read_samples([DATA / f"{lang}_pud.iob2"], lang))
+        path = folder / f"{lang}-repeated.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for k in range(per_direction):
+                s = samples[k % len(samples)]
+                fh.write(sample_line(type(s)(f"{s.id}#{k}", s.lang, s.text, s.entities)))
+        paths[lang] = path
+    return paths
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency", type=float, default=0.05)
+    ap.add_argument("--per-direction", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, default=64)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="pn-bench-"))
+    os.environ.setdefault("PREFECT_HOME", str(tmp / "prefect-home"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+    from flows.build_corpus import build_corpus
+    from flows.config import CorpusConfig, DirectionConfig, EndpointConfig, ReviewConfig
+    from parallelner.config import load_settings
+    from parallelner.export.corpus import export_job
+    from parallelner.jobs import translate_job
+    from parallelner.reference.process import ReferenceServer
+
+    inputs = repeated_inputs(tmp, args.per_direction)
+    directions = [("en", "zh"), ("zh", "en")]
+    with ReferenceServer(DATA / "pairs.jsonl", latency=args.latency) as server:
+        started = time.perf_counter()
+        settings = load_settings(
+            overrides={
+                "base_urls": [server.base_url],
+                "model": "reference",
+                "concurrency": args.concurrency,
+                "cache": "off",
+            }
+        )
+        for src, tgt in directions:
+            translate_job([inputs[src]], tmp / "direct", src, tgt, settings, fmt="jsonl")
+        export_job(tmp / "direct", tmp / "direct" / "corpus")
+        direct = time.perf_counter() - started
+        direct_requests = server.admin("stats")["requests"]
+        server.admin("reset")
+
+        config = CorpusConfig(
+            out=str(tmp / "flow"),
+            shard_size=1000,
+            parallel_shards=2,
+            directions=[
+                DirectionConfig(src_lang=s, tgt_lang=t, inputs=[str(inputs[s])], format="jsonl")
+                for s, t in directions
+            ],
+            endpoint=EndpointConfig(
+                base_urls=[server.base_url],
+                model="reference",
+                concurrency=args.concurrency // 2,
+                cache="off",
+            ),
+            review=ReviewConfig(mode="none"),
+        )
+        started = time.perf_counter()
+        build_corpus(config)
+        flow = time.perf_counter() - started
+        flow_requests = server.admin("stats")["requests"]
+    n = 2 * args.per_direction
+    print(
+        f"{n} samples, endpoint latency {args.latency * 1000:.0f} ms, "
+        f"{args.concurrency} requests in flight"
+    )
+    print(
+        f"  library directly: {direct:7.1f} s  ({direct_requests} requests, "
+        f"{direct_requests / direct:.0f} req/s)"
+    )
+    print(
+        f"  build_corpus:     {flow:7.1f} s  ({flow_requests} requests, "
+        f"{flow_requests / flow:.0f} req/s; 20 shard tasks, 2 at a time, "
+        f"incl. Prefect's temporary server start)"
+    )
+    print(f"  overhead: {flow - direct:+.1f} s ({(flow - direct) / direct:+.0%})")
+
+
+if __name__ == "__main__":
+    main()
