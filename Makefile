@@ -32,7 +32,11 @@ quality: $(STAMP)
 	$(BIN)/ruff format --check parallelner flows tests benchmarks
 
 benchmarks: $(STAMP)
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/throughput.py --latency 1.0
+	$(BIN)/python benchmarks/throughput.py --latency 0.2
+	$(BIN)/python benchmarks/filters.py
+	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/flow_overhead.py
 
 # A local Label Studio for review (own venv, 127.0.0.1, SQLite under .labelstudio/).
 labelstudio:

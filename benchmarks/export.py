@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
+from common import real_candidates
 
 
 def build_run_dir(folder: Path, size: int, real: list) -> None:
@@ -28,19 +28,6 @@ def build_run_dir(folder: Path, size: int, real: list) -> None:
         for k in range(size):
             c = real[k % len(real)]
             writer.add(replace(c, id=f"{c.id}#{k // len(real)}", source_id=f"{c.source_id}#{k}"))
-
-
-def real_candidates(tmp: Path) -> list:
-    from parallelner.candidate_store import CandidateStore
-    from parallelner.config import load_settings
-    from parallelner.jobs import translate_job
-    from parallelner.reference.process import ReferenceServer
-
-    with ReferenceServer(DATA / "pairs.jsonl") as server:
-        settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
-        for src, tgt in (("en", "zh"), ("zh", "en")):
-            translate_job([DATA / f"{src}_pud.iob2"], tmp, src, tgt, settings)
-    return list(CandidateStore(tmp).read())
 
 
 def child(run_dir: str, corpus: str) -> None:

@@ -14,22 +14,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from parallelner.candidate_store import CandidateStore
-from parallelner.config import FilterSettings, load_settings
+from common import real_candidates
+
+from parallelner.config import FilterSettings
 from parallelner.filters import FilterContext
 from parallelner.filters.language import _langdetect
-from parallelner.jobs import translate_job
-from parallelner.reference.process import ReferenceServer
-
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
-
-
-def real_candidates(tmp: Path) -> list:
-    with ReferenceServer(DATA / "pairs.jsonl") as server:
-        settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
-        for src, tgt in (("en", "zh"), ("zh", "en")):
-            translate_job([DATA / f"{src}_pud.iob2"], tmp, src, tgt, settings)
-    return list(CandidateStore(tmp).read())
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
+from common import DATA
 
 
 def repeated_inputs(folder: Path, per_direction: int) -> dict[str, Path]:

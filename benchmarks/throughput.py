@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 
 import openai
+from common import DATA
 
 from parallelner.config import load_settings
 from parallelner.jobs import translate_job
 from parallelner.prompts import load_prompts
 from parallelner.readers import read_samples
 from parallelner.reference.process import ReferenceServer
-
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
 
 
 async def bare_loop(base_url: str, requests: list[list[dict]], concurrency: int) -> float:

@@ -8,7 +8,6 @@ with new thresholds, without calling the LLM.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from parallelner.candidate_store import CandidateStore
+from parallelner.checksums import file_sha256
 from parallelner.config import Settings
 from parallelner.errors import ConfigError
 from parallelner.filters import FilterContext
@@ -91,14 +91,6 @@ async def _translate_into(
             progress.add(candidate)
             written += 1
     return written
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: str) -> None:

@@ -45,6 +45,16 @@ def pairs() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def clean_ids(pairs) -> list[str]:
+    """Source ids of pairs whose two sides carry the same labels, with two entities or more."""
+    return [
+        p["id"].removeprefix("pud-")
+        for p in pairs
+        if p["consistent"] and len(p["en"]["entities"]) >= 2
+    ]
+
+
+@pytest.fixture(scope="session")
 def _server():
     with ReferenceServer(SAMPLE / "pud-pairs.jsonl") as server:
         yield server

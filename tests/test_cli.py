@@ -6,38 +6,29 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from parallelner.reference.process import ReferenceServer
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "parallelner.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=300,
-    )
+    cmd = [sys.executable, "-m", "parallelner.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
+
+
+def translate(src: Path, out: Path, base_url: str | None, *extra: str, env=None):
+    """``parallelner translate SRC --src-lang en --tgt-lang zh --out OUT`` against base_url."""
+    args = ["translate", str(src), "--src-lang", "en", "--tgt-lang", "zh", "--out", str(out)]
+    if base_url:
+        args += ["--base-url", base_url, "--model", "reference"]
+    return cli(*args, *extra, env=env)
 
 
 def test_bad_input_prints_path_line_and_exits_2(tmp_path, ref):
     f = tmp_path / "bad.iob2"
     f.write_text("1\tJohn\tO\n2\tSmith\tI-PER\n\n", "utf-8")
-    r = cli(
-        "translate",
-        str(f),
-        "--src-lang",
-        "en",
-        "--tgt-lang",
-        "zh",
-        "--out",
-        str(tmp_path / "out"),
-        "--base-url",
-        ref.base_url,
-        "--model",
-        "reference",
-    )
+    r = translate(f, tmp_path / "out", ref.base_url)
     assert r.returncode == 2
     assert r.stderr.strip() == f"{f}:2: I-PER follows O: an entity must start with B- or S-"
     assert "Traceback" not in r.stderr
@@ -48,22 +39,7 @@ def test_skip_mode_reports_quarantined_records(tmp_path, ref, sample_dir):
     f = tmp_path / "mixed.iob2"
     f.write_text("\n\n".join([good[0], "1\tBob\tI-PER", good[1]]) + "\n\n", "utf-8")
     out = tmp_path / "out"
-    r = cli(
-        "translate",
-        str(f),
-        "--src-lang",
-        "en",
-        "--tgt-lang",
-        "zh",
-        "--out",
-        str(out),
-        "--base-url",
-        ref.base_url,
-        "--model",
-        "reference",
-        "--on-bad-record",
-        "skip",
-    )
+    r = translate(f, out, ref.base_url, "--on-bad-record", "skip")
     assert r.returncode == 0, r.stderr
     assert "1 bad records skipped" in r.stdout.replace("\n", " ")
     report = json.loads((out / "report.json").read_text())
@@ -72,38 +48,15 @@ def test_skip_mode_reports_quarantined_records(tmp_path, ref, sample_dir):
 
 
 def test_missing_model_names_the_flag(tmp_path, sample_dir):
-    r = cli(
-        "translate",
-        str(sample_dir / "en-pud.iob2"),
-        "--src-lang",
-        "en",
-        "--tgt-lang",
-        "zh",
-        "--out",
-        str(tmp_path),
-        env={"PARALLELNER_MODEL": ""},
-    )
+    r = translate(sample_dir / "en-pud.iob2", tmp_path, None, env={"PARALLELNER_MODEL": ""})
     assert r.returncode == 2 and "pass --model or set PARALLELNER_MODEL" in r.stderr
 
 
 def test_a_refused_key_names_the_variable_never_the_key(tmp_path, sample_dir):
     secret = "sk-test-never-print-me-123"
     with ReferenceServer(sample_dir / "pud-pairs.jsonl", api_key="right-key") as s:
-        r = cli(
-            "translate",
-            str(sample_dir / "en-pud.iob2"),
-            "--src-lang",
-            "en",
-            "--tgt-lang",
-            "zh",
-            "--out",
-            str(tmp_path / "out"),
-            "--base-url",
-            s.base_url,
-            "--model",
-            "reference",
-            env={"PARALLELNER_API_KEY": secret},
-        )
+        r = translate(sample_dir / "en-pud.iob2", tmp_path / "out", s.base_url,
+                      env={"PARALLELNER_API_KEY": secret})  # fmt: skip
     assert r.returncode == 3
     assert "PARALLELNER_API_KEY" in r.stderr
     assert secret not in r.stdout + r.stderr
@@ -114,22 +67,7 @@ def test_a_refused_key_names_the_variable_never_the_key(tmp_path, sample_dir):
 
 def test_the_right_key_is_accepted(tmp_path, sample_dir):
     with ReferenceServer(sample_dir / "pud-pairs.jsonl", api_key="right-key") as s:
-        r = cli(
-            "translate",
-            str(sample_dir / "en-pud.iob2"),
-            "--src-lang",
-            "en",
-            "--tgt-lang",
-            "zh",
-            "--out",
-            str(tmp_path / "out"),
-            "--base-url",
-            s.base_url,
-            "--model",
-            "reference",
-            "--limit",
-            "5",
-            env={"OPENAI_API_KEY": "right-key"},
-        )
+        r = translate(sample_dir / "en-pud.iob2", tmp_path / "out", s.base_url, "--limit", "5",
+                      env={"OPENAI_API_KEY": "right-key"})  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["total"] == 5

@@ -81,10 +81,10 @@ def test_manifest_names_checksums_sources_and_counts(run_dir, tmp_path):
     assert {f["direction"] for f in manifest["source_files"]} == {"en-zh", "zh-en"}
     assert all(len(f["sha256"]) == 64 for f in manifest["source_files"])
     assert manifest["filter_report"]["by_status"]["passed"] == 181
-    from parallelner.export.parquet import sha256_of
+    from parallelner.checksums import file_sha256
 
     for shard in manifest["shards"]:
-        assert sha256_of(tmp_path / "c" / shard["path"]) == shard["sha256"]
+        assert file_sha256(tmp_path / "c" / shard["path"]) == shard["sha256"]
 
 
 def test_reexport_gives_byte_identical_shards(run_dir, tmp_path):

@@ -24,15 +24,6 @@ CONTENT_FAULTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def clean_ids(pairs) -> list[str]:
-    return [
-        p["id"].removeprefix("pud-")
-        for p in pairs
-        if p["consistent"] and len(p["en"]["entities"]) >= 2
-    ]
-
-
 @pytest.mark.parametrize(("src", "tgt"), [("en", "zh"), ("zh", "en")])
 def test_every_injected_fault_ends_with_the_right_outcome(
     ref, sample_dir, clean_ids, tmp_path, src, tgt

@@ -16,16 +16,6 @@ def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Cand
     return {c.id: c for c in CandidateStore(out).read()}
 
 
-@pytest.fixture(scope="module")
-def clean_ids(pairs) -> list[str]:
-    """Source ids of pairs whose two sides carry the same labels, with two entities or more."""
-    return [
-        p["id"].removeprefix("pud-")
-        for p in pairs
-        if p["consistent"] and len(p["en"]["entities"]) >= 2
-    ]
-
-
 def test_every_input_id_appears_exactly_once_per_direction(ref, sample_dir, pairs, tmp_path):
     for src, tgt in (("en", "zh"), ("zh", "en")):
         got = run(ref, sample_dir, tmp_path / f"{src}{tgt}", src, tgt)

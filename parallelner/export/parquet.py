@@ -6,13 +6,14 @@ the way out, and a killed export's leftovers are removed by the next one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from parallelner.checksums import file_sha256
 
 ROW_GROUP = 5000
 
@@ -22,14 +23,6 @@ class Shard:
     path: Path
     rows: int
     sha256: str
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def remove_leftovers(folder: Path) -> None:
@@ -77,7 +70,7 @@ class ShardWriter:
         self._writer.close()
         final = self._path()
         os.replace(self._tmp, final)
-        self.shards.append(Shard(final, self._in_shard, sha256_of(final)))
+        self.shards.append(Shard(final, self._in_shard, file_sha256(final)))
         self._writer, self._tmp, self._in_shard = None, None, 0
 
     def close(self) -> list[Shard]:

@@ -1,0 +1,22 @@
+"""What the benchmarks share: the UNER PUD data and real candidates made from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
+
+
+def real_candidates(folder: Path) -> list:
+    """The 691 PUD sentences translated EN->ZH and ZH->EN through the reference endpoint
+    (1,382 real candidates: human translations, projected and filtered)."""
+    from parallelner.candidate_store import CandidateStore
+    from parallelner.config import load_settings
+    from parallelner.jobs import translate_job
+    from parallelner.reference.process import ReferenceServer
+
+    with ReferenceServer(DATA / "pairs.jsonl") as server:
+        settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
+        for src, tgt in (("en", "zh"), ("zh", "en")):
+            translate_job([DATA / f"{src}_pud.iob2"], folder, src, tgt, settings)
+    return list(CandidateStore(folder).read())
