@@ -154,3 +154,15 @@ def _toml(config: CorpusConfig) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def test_deployments_serve_the_flows_on_cron_schedules():
+    from flows.deploy import deployments
+
+    built = deployments(REPO / "flows" / "sample.toml", "0 2 * * *", "*/30 * * * *", "0 6 * * *")
+    by_name = {d.name: d for d in built}
+    assert set(by_name) == {"nightly", "review-pull", "export"}
+    crons = {name: d.schedules[0].schedule.cron for name, d in by_name.items()}
+    assert crons == {"nightly": "0 2 * * *", "review-pull": "*/30 * * * *", "export": "0 6 * * *"}
+    params = by_name["nightly"].parameters["config"]
+    assert params["endpoint"]["model"] == "reference" and "api_key" not in json.dumps(params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import settings_for
 
@@ -107,3 +109,15 @@ def test_a_rerun_into_the_same_folder_resumes_without_duplicates(ref, sample_dir
     assert len(ids) == len(set(ids)) == 100 == report["total"]
     assert report["run"]["already_done"] == 35 and report["run"]["translated"] == 65
     assert ref.admin("stats")["requests"] > sent
+
+
+def test_a_dead_replica_in_the_pool_is_passed_over(ref, sample_dir, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    got = run(ref, sample_dir, tmp_path, base_urls=[dead, ref.base_url])
+    assert len(got) == 100 and not any(c.status == "failed" for c in got.values())
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["run"]["errors"].get("APIConnectionError", 0) >= 1
