@@ -160,6 +160,8 @@ def serve(
     ready_file: Path | None = None,
 ) -> None:
     """Serve until interrupted; with ``port`` 0 a free port is taken and written to ready_file."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(f"--host {host}: the reference endpoint only binds to loopback")
     state = ServerState(ReferenceIndex(pairs), latency=latency, faults=load_faults(faults))
     if api_key_env:
         state.api_key = os.environ.get(api_key_env)
