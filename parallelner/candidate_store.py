@@ -6,7 +6,6 @@ a rerun reads the ids already written and skips those samples, so every sample a
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -14,14 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parallelner.atomic import write_table_atomically
 from parallelner.records import CANDIDATE_SCHEMA, Candidate, candidate_from_row, candidate_to_row
-
-
-def write_table_atomically(table: pa.Table, path: Path, **options: object) -> None:
-    """Write ``table`` to ``path`` through a temporary file in the same folder and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, **options)  # type: ignore[arg-type]
-    os.replace(tmp, path)
 
 
 class CandidateStore:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 from parallelner.checksums import file_sha256
 from parallelner.config import Settings
@@ -44,6 +45,12 @@ class Progress:
         self.by_status[candidate.status] += 1
         if self.on_candidate:
             self.on_candidate(self)
+
+
+def open_cache(settings: Settings, out_dir: Path) -> ResponseCache | None:
+    """The response cache the settings name (None when ``cache = "off"``)."""
+    path = settings.cache_path(out_dir)
+    return ResponseCache(path) if path else None
 
 
 def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend:
@@ -106,9 +113,7 @@ def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: st
         }
         if entry not in known:
             known.append(entry)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(known, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps(known, indent=2) + "\n")
 
 
 def translate_job(
@@ -162,8 +167,7 @@ def translate_job(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    cache_path = settings.cache_path(out_dir)
-    cache = ResponseCache(cache_path) if cache_path else None
+    cache = open_cache(settings, out_dir)
     backend = make_backend(settings, cache)
     context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)
     progress = progress or Progress()
@@ -212,8 +216,7 @@ def filter_job(out_dir: Path, settings: Settings) -> dict:
     else:
         if not settings.model:
             raise ConfigError("round_trip needs a model: pass --model or set PARALLELNER_MODEL")
-        cache_path = settings.cache_path(out_dir)
-        cache = ResponseCache(cache_path) if cache_path else None
+        cache = open_cache(settings, out_dir)
         backend = make_backend(settings, cache)
         cfg = TranslateSettings(src_lang="", tgt_lang="", model=settings.model)
         context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)

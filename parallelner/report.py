@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 
 _COLUMNS = [
@@ -90,10 +91,8 @@ def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None
     report["run"]["wall_seconds"] = round(run.wall_seconds, 3)
     if extra:
         report.update(extra)
-    path = out_dir / "report.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomically(out_dir / "report.json", text)
     return report
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from parallelner.atomic import write_bytes_atomically
 from parallelner.records import Sample
 
 
@@ -52,9 +52,7 @@ def write_shards(
     def flush() -> None:
         path = folder / f"shard-{len(specs):05d}.jsonl"
         data = "".join(lines).encode("utf-8")
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_bytes_atomically(path, data)
         digest = hashlib.sha256(data).hexdigest()
         specs.append(ShardSpec(str(path), digest, len(lines), src_lang, tgt_lang, len(specs)))
         lines.clear()

@@ -15,6 +15,7 @@ from typing import Literal
 import pyarrow as pa
 
 from parallelner import __version__
+from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
@@ -119,8 +120,9 @@ def export_job(
     }
     if fmt == "alignxie":
         manifest["class_map"] = {label: table.get(label, {}) for label in labels}
-    _write(corpus / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    _write(corpus / "README.md", dataset_card(manifest))
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomically(corpus / "manifest.json", text)
+    write_text_atomically(corpus / "README.md", dataset_card(manifest))
     return manifest
 
 
@@ -128,9 +130,3 @@ def _pick(report: object, *keys: str) -> dict | None:
     if not isinstance(report, dict):
         return None
     return {k: report[k] for k in keys if k in report}
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from parallelner.atomic import write_text_atomically
 from parallelner.errors import ConfigError
 from parallelner.reference.faults import Fault, faulty_content, other_reference
 from parallelner.reference.references import Reference, ReferenceIndex
@@ -176,8 +177,6 @@ def serve(
     )
     server = uvicorn.Server(config)
     if ready_file is not None:
-        tmp = ready_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"port": bound, "pid": os.getpid()}))
-        tmp.replace(ready_file)
+        write_text_atomically(ready_file, json.dumps({"port": bound, "pid": os.getpid()}))
     print(f"reference server: http://{host}:{bound}/v1 ({len(state.index)} pairs)", flush=True)
     server.run(sockets=[sock])

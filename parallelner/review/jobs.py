@@ -17,7 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parallelner.candidate_store import CandidateStore, write_table_atomically
+from parallelner.atomic import write_table_atomically, write_text_atomically
+from parallelner.candidate_store import CandidateStore
 from parallelner.errors import ConfigError
 from parallelner.records import DECISION_SCHEMA, decision_to_row
 from parallelner.review.audit import precision_estimate
@@ -42,9 +43,7 @@ def _review_dir(out_dir: Path) -> Path:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _labels(store: CandidateStore) -> list[str]:
@@ -66,13 +65,13 @@ def _import_chunk(server: LabelStudioServer, project_id: int, chunk: list[dict])
             )
             return len(response.task_ids or [])
         except Exception as e:  # the SDK raises httpx or ApiError
-            if not _transient(e) or time.monotonic() > deadline:
-                if _transient(e):
-                    raise ReviewServerError(
-                        f"import tasks: Label Studio at {server.url} is unreachable after "
-                        f"{server.retry_seconds:.0f} s of retries; rerun to resume"
-                    ) from None
+            if not _transient(e):
                 raise
+            if time.monotonic() > deadline:
+                raise ReviewServerError(
+                    f"import tasks: Label Studio at {server.url} is unreachable after "
+                    f"{server.retry_seconds:.0f} s of retries; rerun to resume"
+                ) from None
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
             present = _existing_ids(server, project_id)  # retried inside, until it answers
