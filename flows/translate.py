@@ -19,6 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.config import CorpusConfig, DirectionConfig
 from parallelner.config import load_settings
 from parallelner.jobs import record_inputs, translate_job
+from parallelner.prompts import load_prompts
 from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.report import RunFigures, write_report
 from parallelner.shards import ShardSpec, write_shards
@@ -95,11 +96,10 @@ def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -
     """report.json over every candidate, with this run's summed figures."""
     run = RunFigures(wall_seconds=seconds)
     for f in shard_figures:
-        if f["cached"]:
-            run.samples_read += f["samples_read"]
+        run.samples_read += f["samples_read"]
+        if f["cached"]:  # no work in this run: its samples were all done before
             run.already_done += f["samples_read"]
             continue
-        run.samples_read += f["samples_read"]
         run.already_done += f["already_done"]
         run.translated += f["translated"]
         run.requests += f["requests"]
@@ -122,10 +122,11 @@ def translate_flow(config: CorpusConfig) -> dict:
     started = time.perf_counter()
     settings = config.settings()
     shard_task = _cached_translate_shard(config)
+    # Prompts are files, outside TASK_SOURCE: their version must be part of the cache key.
+    fingerprint = settings.fingerprint(load_prompts().version)
     shards = [s for d in config.directions for s in make_shards(d, config)]
     futures = [
-        shard_task.submit(s, str(config.out_dir), settings.fingerprint(), settings.public())
-        for s in shards
+        shard_task.submit(s, str(config.out_dir), fingerprint, settings.public()) for s in shards
     ]
     # A shard answered from Prefect's cache did no work in this run: count it as such.
     figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]

@@ -7,10 +7,12 @@ held as a SecretStr and never written anywhere.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -58,25 +60,20 @@ class Settings:
             return None
         return Path(self.cache) if self.cache else out_dir / "cache" / "responses.sqlite"
 
-    def fingerprint(self) -> str:
-        """sha256 of what decides a candidate (model, rounds, decoding, filters), not of how
-        fast it is made (concurrency, timeouts, endpoints) nor of the key."""
-        import hashlib
-        import json
-        from dataclasses import asdict
-
-        decisive = {
+    def fingerprint(self, prompt_version: str) -> str:
+        """sha256 of what decides a candidate (model, prompt version, rounds, decoding,
+        filters), not of how fast it is made (concurrency, timeouts, endpoints) nor of the key."""
+        decisive: dict[str, object] = {
             k: getattr(self, k)
             for k in ("model", "escalate_model", "max_attempts", "temperature", "max_tokens")
         }
         decisive["filters"] = asdict(self.filters)
+        decisive["prompt_version"] = prompt_version
         blob = json.dumps(decisive, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
     def public(self) -> dict[str, object]:
         """The settings as plain values, without the API key (safe to log or persist)."""
-        from dataclasses import asdict
-
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "api_key"}
         values["filters"] = asdict(self.filters)
         values["base_urls"] = list(self.base_urls)

@@ -166,3 +166,14 @@ def test_deployments_serve_the_flows_on_cron_schedules():
     assert crons == {"nightly": "0 2 * * *", "review-pull": "*/30 * * * *", "export": "0 6 * * *"}
     params = by_name["nightly"].parameters["config"]
     assert params["endpoint"]["model"] == "reference" and "api_key" not in json.dumps(params)
+
+
+def test_shard_cache_key_follows_the_prompt_version_not_the_speed_settings():
+    from dataclasses import replace
+
+    from parallelner.config import Settings
+
+    base = Settings(model="m")
+    assert base.fingerprint("joint-v1") != base.fingerprint("joint-v2")
+    assert base.fingerprint("joint-v1") == replace(base, concurrency=8).fingerprint("joint-v1")
+    assert base.fingerprint("joint-v1") != replace(base, max_attempts=5).fingerprint("joint-v1")
