@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run test quality venv benchmarks clean labelstudio labelstudio-stop
+.PHONY: run test quality venv benchmarks clean labelstudio labelstudio-stop screenshots
 
 venv: $(STAMP)
 
@@ -35,8 +35,14 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --latency 1.0
 	$(BIN)/python benchmarks/throughput.py --latency 0.2
 	$(BIN)/python benchmarks/filters.py
+	$(BIN)/python benchmarks/alignment.py
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/flow_overhead.py
+
+# Review tasks as annotators see them, in headless Chromium (Debian: chromium chromium-driver
+# fonts-noto-cjk), saved under docs/screenshots/.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshot_review.py
 
 # A local Label Studio for review (own venv, 127.0.0.1, SQLite under .labelstudio/).
 labelstudio:

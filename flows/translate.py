@@ -19,7 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.config import CorpusConfig, DirectionConfig
 from parallelner.config import load_settings
 from parallelner.jobs import record_inputs, translate_job
-from parallelner.prompts import load_prompts
+from parallelner.prompts import prompt_versions
 from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.report import RunFigures, write_report
 from parallelner.shards import ShardSpec, write_shards
@@ -123,7 +123,7 @@ def translate_flow(config: CorpusConfig) -> dict:
     settings = config.settings()
     shard_task = _cached_translate_shard(config)
     # Prompts are files, outside TASK_SOURCE: their version must be part of the cache key.
-    fingerprint = settings.fingerprint(load_prompts().version)
+    fingerprint = settings.fingerprint(prompt_versions())
     shards = [s for d in config.directions for s in make_shards(d, config)]
     futures = [
         shard_task.submit(s, str(config.out_dir), fingerprint, settings.public()) for s in shards

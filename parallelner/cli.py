@@ -46,6 +46,13 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-length-ratio", type=float, help="override the pair's band minimum")
     p.add_argument("--max-length-ratio", type=float, help="override the pair's band maximum")
     p.add_argument(
+        "--verify",
+        action="store_const",
+        const=True,
+        help="ask the LLM which span translates each entity of passed pairs with 2+ entities "
+        "(one short call each; off by default)",
+    )
+    p.add_argument(
         "--round-trip",
         action="store_const",
         const=True,
@@ -72,6 +79,7 @@ def _load(args: argparse.Namespace) -> Settings:
         "untranslated_overlap": args.untranslated_overlap,
         "min_length_ratio": args.min_length_ratio,
         "max_length_ratio": args.max_length_ratio,
+        "verify": args.verify,
         "round_trip": args.round_trip,
     }
     return load_settings(args.config, overrides)

@@ -31,6 +31,7 @@ class FilterSettings:
     max_length_ratio: float = 0.0
     min_language_share: float = 0.5
     langdetect_min_prob: float = 0.7
+    verify: bool = False  # the verification round of the entity pairing (one more LLM call)
     round_trip: bool = False
 
 

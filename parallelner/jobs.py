@@ -203,19 +203,21 @@ def translate_job(
 def filter_job(out_dir: Path, settings: Settings) -> dict:
     """Re-run the filters over ``out_dir``'s candidates with ``settings.filters``.
 
-    No LLM call is made, except for the round trip when it is switched on (answered from the
-    response cache where the same back-translation was asked before).
+    No LLM call is made, except for the verification round and the round trip when they are
+    switched on (answered from the response cache where the same call was made before).
     """
     started = time.perf_counter()
     store = CandidateStore(out_dir)
     if not store.parts():
         raise ConfigError(f"{out_dir}: no candidates/part-*.parquet to filter")
-    if not settings.filters.round_trip:
+    if not (settings.filters.round_trip or settings.filters.verify):
         context = FilterContext(settings.filters)
         store.rewrite(lambda part: [context.judge(c) for c in part])
     else:
         if not settings.model:
-            raise ConfigError("round_trip needs a model: pass --model or set PARALLELNER_MODEL")
+            raise ConfigError(
+                "verify and round_trip need a model: pass --model or set PARALLELNER_MODEL"
+            )
         cache = open_cache(settings, out_dir)
         backend = make_backend(settings, cache)
         cfg = TranslateSettings(src_lang="", tgt_lang="", model=settings.model)

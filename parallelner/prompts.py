@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from parallelner.records import Sample
+from parallelner.records import Sample, Span
 
 LANG_NAMES = {
     "en": "English",
@@ -60,28 +60,77 @@ class PromptSet:
     @property
     def response_format(self) -> dict[str, object]:
         """The ``response_format`` that makes vLLM and OpenAI decode to the schema."""
-        schema = json.loads(self.schema_json)
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": "joint_translation", "schema": schema, "strict": True},
-        }
+        return response_format("joint_translation", self.schema_json)
 
     def messages(self, sample: Sample, tgt_lang: str) -> list[Message]:
         """The first request for ``sample``: its sentence verbatim and its numbered entities."""
-        lines = [f"{i}. [{s.label}] {s.text}" for i, s in enumerate(sample.entities, start=1)]
         user = self.user.format(
             src_name=lang_name(sample.lang),
             tgt_name=lang_name(tgt_lang),
             text=sample.text,
-            entity_lines="\n".join(lines) or self.no_entities,
+            entity_lines=entity_lines(sample.entities) or self.no_entities,
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+
+@dataclass(frozen=True)
+class AlignmentPrompt:
+    """The verification round's templates: which span of the translation translates each
+    numbered source entity (``--verify``)."""
+
+    version: str
+    schema_name: str
+    system: str
+    user: str
+    schema_json: str
+
+    @property
+    def response_format(self) -> dict[str, object]:
+        return response_format(self.schema_name, self.schema_json)
+
+    def messages(
+        self, src_lang: str, tgt_lang: str, text: str, translation: str, entities: tuple[Span, ...]
+    ) -> list[Message]:
+        user = self.user.format(
+            src_name=lang_name(src_lang),
+            tgt_name=lang_name(tgt_lang),
+            text=text,
+            translation=translation,
+            entity_lines=entity_lines(entities),
+        )
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+
+def response_format(name: str, schema_json: str) -> dict[str, object]:
+    """A ``json_schema`` response format (vLLM and OpenAI both decode to it)."""
+    schema = json.loads(schema_json)
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+def entity_lines(entities: tuple[Span, ...]) -> str:
+    """One line per entity, ``<id>. [<LABEL>] <form>``, numbered from 1."""
+    return "\n".join(f"{i}. [{s.label}] {s.text}" for i, s in enumerate(entities, start=1))
+
+
+def _load(name: str, directory: Path | None) -> dict[str, str]:
+    folder = directory or prompts_dir()
+    data = tomllib.loads((folder / f"{name}.toml").read_text(encoding="utf-8"))
+    data["schema_json"] = (folder / data.pop("schema")).read_text(encoding="utf-8")
+    return data
 
 
 @cache
 def load_prompts(name: str = "joint_translation", directory: Path | None = None) -> PromptSet:
     """The PromptSet in ``<directory>/<name>.toml`` (default: the bundled prompts)."""
-    folder = directory or prompts_dir()
-    data = tomllib.loads((folder / f"{name}.toml").read_text(encoding="utf-8"))
-    schema_json = (folder / data.pop("schema")).read_text(encoding="utf-8")
-    return PromptSet(schema_json=schema_json, **data)
+    return PromptSet(**_load(name, directory))
+
+
+@cache
+def load_alignment_prompt(directory: Path | None = None) -> AlignmentPrompt:
+    """The verification round's prompt, ``<directory>/entity_alignment.toml``."""
+    return AlignmentPrompt(**_load("entity_alignment", directory))
+
+
+def prompt_versions() -> str:
+    """The versions of every prompt a run may send, for cache keys of whole results."""
+    return f"{load_prompts().version}+{load_alignment_prompt().version}"

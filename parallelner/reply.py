@@ -26,21 +26,35 @@ def _strip_fence(content: str) -> str:
     return text
 
 
-def parse_reply(content: str, n_entities: int) -> Reply:
-    """The Reply in ``content``, for a sample with ``n_entities`` entities.
-
-    Ids outside 1..n are ignored and a repeated id keeps its first form: the projection then
-    reports what is missing, which is more useful than rejecting the whole reply.
-    """
+def _json_object(content: str) -> dict:
     try:
         obj = json.loads(_strip_fence(content))
     except json.JSONDecodeError as e:
         raise MalformedReply(f"not valid JSON: {e.msg} at character {e.pos}") from None
     if not isinstance(obj, dict):
         raise MalformedReply("not a JSON object")
+    return obj
+
+
+def parse_reply(content: str, n_entities: int) -> Reply:
+    """The Reply in ``content``, for a sample with ``n_entities`` entities.
+
+    Ids outside 1..n are ignored and a repeated id keeps its first form: the projection then
+    reports what is missing, which is more useful than rejecting the whole reply.
+    """
+    obj = _json_object(content)
     translation = obj.get("translation")
     if not isinstance(translation, str):
         raise MalformedReply('"translation" is missing or not a string')
+    return Reply(translation, _surfaces(obj, n_entities))
+
+
+def parse_alignment_reply(content: str, n_entities: int) -> tuple[str | None, ...]:
+    """The verification round's reply: entity i+1's text in the translation, or None."""
+    return _surfaces(_json_object(content), n_entities)
+
+
+def _surfaces(obj: dict, n_entities: int) -> tuple[str | None, ...]:
     entities = obj.get("entities", [])
     if not isinstance(entities, list):
         raise MalformedReply('"entities" is not a list')
@@ -52,4 +66,4 @@ def parse_reply(content: str, n_entities: int) -> Reply:
         valid = isinstance(ident, int) and isinstance(text, str) and 1 <= ident <= n_entities
         if valid and surfaces[ident - 1] is None:
             surfaces[ident - 1] = text
-    return Reply(translation, tuple(surfaces))
+    return tuple(surfaces)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 # Han, kana, hangul and CJK punctuation/fullwidth forms: text in these needs no spaces.
 _CJK_RANGES: tuple[tuple[int, int], ...] = (
@@ -39,16 +39,13 @@ def is_latin_letter(ch: str) -> bool:
     return ch.isalpha() and ord(ch) < 0x250
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002fa1f]")
+_LATIN = re.compile(r"[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+
+
 def letter_shares(text: str) -> tuple[int, float, float]:
     """Number of letters in ``text`` and the shares of them that are Han and Latin."""
-    letters = han = latin = 0
-    for ch in text:
-        if ch.isalpha() or unicodedata.category(ch) == "Lo":
-            letters += 1
-            if is_han(ch):
-                han += 1
-            elif is_latin_letter(ch):
-                latin += 1
+    letters = sum(map(str.isalpha, text))
     if not letters:
         return 0, 0.0, 0.0
-    return letters, han / letters, latin / letters
+    return letters, len(_HAN.findall(text)) / letters, len(_LATIN.findall(text)) / letters

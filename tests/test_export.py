@@ -156,6 +156,10 @@ def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path)
         assert "class Person(Entity):" in r["prompt"] and "class PER(" not in r["prompt"]
         tree = ast.parse(r["completion"], mode="eval")
         assert len(tree.body.elts) == len(passed[r["id"]].tgt_entities)
+    # Once exported with the labels swapped (PER 喬治城商業改善會, ORG 喬·斯頓雷): now each
+    # name keeps the label of the source entity it translates.
+    first = next(r for r in records if r["id"] == "n01005024:en-zh")
+    assert first["completion"] == '[ORG("喬治城商業改善會"), Person("喬·斯頓雷")]'
 
 
 def test_evaluate_on_the_bundled_sample(run_dir, tmp_path, sample_dir):

@@ -74,6 +74,11 @@ def _tasks(server, project_id: int) -> dict[str, dict]:
     return {t["data"]["candidate_id"]: t for t in server.tasks(project_id)}
 
 
+def _spans(task: dict) -> list[dict]:
+    """The labelled regions of a task's prediction (its relations left out)."""
+    return [r for r in task["predictions"][0]["result"] if r["type"] == "labels"]
+
+
 def _annotate(ls, task, decision, *, user=None, regions=None, reason=None, corrected=None):
     result = list(regions if regions is not None else task["predictions"][0]["result"])
     result.append(
@@ -127,23 +132,30 @@ def test_push_annotate_pull_and_every_decision(label_studio, fifty):
 
     # Offsets went in unchanged, CJK and emoji included.
     emoji = tasks["emoji-1:en-zh"]
-    regions = {r["id"]: r["value"] for r in emoji["predictions"][0]["result"]}
+    regions = {r["id"]: r["value"] for r in _spans(emoji)}
     for rid, v in regions.items():
         text = EMOJI_TGT if rid.startswith("tgt") else EMOJI_SRC
         assert text[v["start"] : v["end"]] == v["text"]
+    # The pairing is shown: an arrow from each source entity to its projection, a table.
+    links = [r for r in emoji["predictions"][0]["result"] if r["type"] == "relation"]
+    assert {(r["from_id"], r["to_id"]) for r in links} == {
+        (rid.replace("tgt", "src"), rid) for rid in regions if rid.startswith("tgt")
+    }
+    assert list(emoji["data"]["pairing"].values()) == [
+        v["text"] for rid, v in sorted(regions.items()) if rid.startswith("tgt")
+    ]
 
     ids = sorted(
         k
         for k in tasks
-        if k != "emoji-1:en-zh"
-        and any(r["id"].startswith("tgt") for r in tasks[k]["predictions"][0]["result"])
+        if k != "emoji-1:en-zh" and any(r["id"].startswith("tgt") for r in _spans(tasks[k]))
     )
     approve, reject, fix_span, fix_text, bad_text, disagree, both = ids[:7]
     second = ls.sdk.users.create(email="annotator2@example.com", username="annotator2").id
     _annotate(ls, tasks[approve], "approve")
     _annotate(ls, tasks[reject], "reject", reason="mistranslation")
     # Fix a span: the first target entity gets another label.
-    regions = [dict(r, value=dict(r["value"])) for r in tasks[fix_span]["predictions"][0]["result"]]
+    regions = [dict(r, value=dict(r["value"])) for r in _spans(tasks[fix_span])]
     first_tgt = next(r for r in regions if r["id"].startswith("tgt"))
     new_label = "ORG" if first_tgt["value"]["labels"] != ["ORG"] else "LOC"
     first_tgt["value"]["labels"] = [new_label]
@@ -159,7 +171,7 @@ def test_push_annotate_pull_and_every_decision(label_studio, fifty):
     start = EMOJI_TGT.index("北京")
     utf16 = len(EMOJI_TGT[:start].encode("utf-16-le")) // 2
     moved = {"start": utf16, "end": utf16 + 2, "text": "北京", "labels": ["ORG"]}
-    emoji_regions = [r for r in emoji["predictions"][0]["result"] if r["id"] != "tgt-1"] + [
+    emoji_regions = [r for r in _spans(emoji) if r["id"] != "tgt-1"] + [
         {
             "id": "tgt-1",
             "from_name": "tgt_label",

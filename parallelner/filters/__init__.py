@@ -2,19 +2,25 @@
 
 ``FilterContext.judge`` applies them all and keeps every reason that applies; ``status`` is
 ``passed`` only with none. A passed candidate gets a confidence in (0, 1] from its attempts,
-language score, copy share and length ratio, for routing to review.
+language score, copy share, length ratio and how well its entity pairing is confirmed, for
+routing to review. ``judge_async`` adds the checks that call the LLM (verification round,
+round trip) when they are switched on.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
 
 from parallelner.config import FilterSettings
-from parallelner.filters.copying import check_untranslated, copy_share
+from parallelner.filters.alignment import ENTITY_MISALIGNED, Alignment, check_alignment
+from parallelner.filters.copying import UNTRANSLATED, copy_share
 from parallelner.filters.entities import check_entities
 from parallelner.filters.language import LanguageCounts, check_language
-from parallelner.filters.length import band, check_length, length_ratio
+from parallelner.filters.length import LENGTH_RATIO, band, length_ratio
+from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
 from parallelner.llm.client import ChatBackend
+from parallelner.prompts import load_alignment_prompt
 from parallelner.records import Candidate
 from parallelner.reply import MalformedReply, parse_reply
 from parallelner.translate import EMPTY, MALFORMED_REPLY, TranslateSettings
@@ -27,6 +33,7 @@ REASONS = (
     "entity_not_found",
     "entity_overlap",
     "label_count_mismatch",
+    "entity_misaligned",
     "length_ratio",
     "empty",
     "malformed_reply",
@@ -35,16 +42,51 @@ REASONS = (
 )
 
 
-def confidence(c: Candidate, language_score: float, lo: float, hi: float) -> float:
+@dataclass(frozen=True)
+class Scores:
+    """What a candidate's confidence is made of: the language score, the copied trigram share,
+    the length ratio and its band, the alignment check's finding."""
+
+    language: float
+    copied: float
+    ratio: float
+    band: tuple[float, float]
+    alignment: Alignment
+
+
+def confidence(attempts: int, scores: Scores, alignment_factor: float | None = None) -> float:
     """How much a passed candidate can be trusted without review: 1.0 is a first-attempt reply
-    with a clear language, no copying and a length ratio well inside its band."""
-    score = max(0.5, min(1.0, language_score))
-    score *= 0.85 ** max(0, c.attempts - 1)
-    score *= 1.0 - copy_share(c) / 2
-    ratio = length_ratio(c)
-    if not lo * 1.25 <= ratio <= hi / 1.25:
+    with a clear language, no copying, a length ratio well inside its band and an entity
+    pairing that evidence confirms (``alignment_factor`` overrides the check's factor, as
+    when the verification round confirmed the pairing)."""
+    factor = scores.alignment.factor if alignment_factor is None else alignment_factor
+    score = max(0.5, min(1.0, scores.language)) * factor
+    score *= 0.85 ** max(0, attempts - 1)
+    score *= 1.0 - scores.copied / 2
+    lo, hi = scores.band
+    if not lo * 1.25 <= scores.ratio <= hi / 1.25:
         score *= 0.85
     return round(score, 4)
+
+
+@dataclass
+class VerifyCounts:
+    """The verification round's outcomes and cost, reported apart from the translation's."""
+
+    calls: int = 0
+    agree: int = 0
+    disagree: int = 0
+    unknown: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, v: Verification) -> None:
+        self.calls += 1
+        setattr(self, v.outcome, getattr(self, v.outcome) + 1)
+        self.failed += v.failed
+        self.prompt_tokens += v.prompt_tokens
+        self.completion_tokens += v.completion_tokens
 
 
 class FilterContext:
@@ -60,42 +102,58 @@ class FilterContext:
         self.backend = backend
         self.translate_cfg = translate_cfg
         self.language = LanguageCounts()
+        self.alignment: Counter[str] = Counter()
+        self.verify = VerifyCounts()
         self.round_trips = 0
 
     def judge(self, c: Candidate) -> Candidate:
         """``c`` with the reasons of every check that fails it (a failed call stays failed)."""
+        return self._judge(c)[0]
+
+    def _judge(self, c: Candidate) -> tuple[Candidate, Scores | None]:
         if c.status == "failed":
-            return c
+            return c, None
         try:
             parse_reply(c.raw_reply, len(c.src_entities))
         except MalformedReply:
-            return c.with_verdict((MALFORMED_REPLY,), None)
+            return c.with_verdict((MALFORMED_REPLY,), None), None
         if not c.tgt_text.strip():
-            return c.with_verdict((EMPTY,), None)
+            return c.with_verdict((EMPTY,), None), None
         s = self.settings
         lang_reason, lang_score = check_language(
             c, self.language, s.min_language_share, s.langdetect_min_prob
         )
-        reasons = {lang_reason, check_untranslated(c, s.untranslated_overlap)}
-        reasons.update(check_entities(c))
-        reasons.add(check_length(c, s.min_length_ratio, s.max_length_ratio))
-        found = tuple(sorted(r for r in reasons if r))
+        copied, ratio = copy_share(c), length_ratio(c)
         lo, hi = band(c.src_lang, c.tgt_lang, s.min_length_ratio, s.max_length_ratio)
-        return c.with_verdict(found, None if found else confidence(c, lang_score, lo, hi))
+        reasons = {
+            lang_reason,
+            UNTRANSLATED if copied > s.untranslated_overlap else None,
+            None if lo <= ratio <= hi else LENGTH_RATIO,
+            *check_entities(c),
+        }
+        alignment = check_alignment(c)
+        if len(c.src_entities) >= 2:
+            self.alignment[alignment.state] += 1
+        reasons.add(alignment.reason)
+        found = tuple(sorted(r for r in reasons if r))
+        if found:
+            return c.with_verdict(found, None), None
+        scores = Scores(lang_score, copied, ratio, (lo, hi), alignment)
+        return c.with_verdict((), confidence(c.attempts, scores)), scores
 
     async def judge_async(self, c: Candidate) -> Candidate:
-        """judge, then the round trip for candidates that passed (when switched on)."""
-        c = self.judge(c)
+        """judge, then (when switched on) the verification round for passed candidates with
+        two or more entities, and the round trip for candidates that still pass."""
+        c, scores = self._judge(c)
+        if self.settings.verify and scores is not None and len(c.src_entities) >= 2:
+            c = await self._verify(c, scores)
         if not (self.settings.round_trip and c.status == "passed"):
             return c
-        if self.backend is None or self.translate_cfg is None:
-            raise RuntimeError("round_trip needs a backend")
+        backend, cfg = self._llm("round_trip")
         from parallelner.filters.round_trip import check_round_trip
 
         self.round_trips += 1
-        reason, prompt_tokens, completion_tokens = await check_round_trip(
-            c, self.backend, self.translate_cfg
-        )
+        reason, prompt_tokens, completion_tokens = await check_round_trip(c, backend, cfg)
         c = replace(
             c,
             prompt_tokens=c.prompt_tokens + prompt_tokens,
@@ -103,13 +161,36 @@ class FilterContext:
         )
         return c.with_verdict((reason,), None) if reason else c
 
+    async def _verify(self, c: Candidate, scores: Scores) -> Candidate:
+        backend, cfg = self._llm("verify")
+        v = await verify_alignment(c, backend, cfg.model, load_alignment_prompt())
+        self.verify.add(v)
+        c = replace(
+            c,
+            prompt_tokens=c.prompt_tokens + v.prompt_tokens,
+            completion_tokens=c.completion_tokens + v.completion_tokens,
+        )
+        if v.outcome == DISAGREE:
+            return c.with_verdict((ENTITY_MISALIGNED,), None)
+        if v.outcome == AGREE:  # the pairing is checked now, whatever the signals could tell
+            return c.with_verdict((), confidence(c.attempts, scores, alignment_factor=1.0))
+        return c
+
+    def _llm(self, check: str) -> tuple[ChatBackend, TranslateSettings]:
+        if self.backend is None or self.translate_cfg is None:
+            raise RuntimeError(f"{check} needs a backend")
+        return self.backend, self.translate_cfg
+
     def figures(self) -> dict[str, object]:
-        """Counts for report.json: thresholds, language checks and langdetect calls saved."""
+        """Counts for report.json: thresholds, language checks and langdetect calls saved,
+        alignment findings (samples with two or more entities), the verification round."""
         checks, calls = self.language.checks, self.language.langdetect_calls
         return {
             "settings": asdict(self.settings),
             "language_checks": checks,
             "langdetect_calls": calls,
             "langdetect_saved": checks - calls,
+            "alignment": dict(sorted(self.alignment.items())),
+            "verify": asdict(self.verify),
             "round_trips": self.round_trips,
         }

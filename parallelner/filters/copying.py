@@ -13,7 +13,7 @@ UNTRANSLATED = "untranslated"
 
 
 def _masked(text: str, spans: tuple[Span | None, ...]) -> str:
-    return "".join(ch for ch in without_entities(text, spans).casefold() if not ch.isspace())
+    return "".join(without_entities(text, spans).casefold().split())
 
 
 def _trigrams(text: str) -> set[str]:

@@ -133,11 +133,13 @@ def _script_verdict(text: str, lang: str, min_share: float) -> Verdict | None:
 
 def without_entities(text: str, spans: tuple[Span | None, ...]) -> str:
     """``text`` with entity names cut out: names often stay in their own script."""
-    keep = list(text)
-    for s in spans:
-        if s is not None:
-            keep[s.start : s.end] = [" "] * (s.end - s.start)
-    return "".join(keep)
+    pieces, pos = [], 0
+    for s in sorted((s for s in spans if s is not None), key=lambda s: s.start):
+        if s.start >= pos:
+            pieces += [text[pos : s.start], " " * (s.end - s.start)]
+            pos = s.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def check_language(

@@ -12,9 +12,13 @@ BANDS: dict[str, tuple[float, float]] = {"en-zh": (0.15, 1.2), "zh-en": (0.8, 7.
 DEFAULT_BAND = (0.4, 2.5)
 
 
+def _visible(text: str) -> int:
+    return len("".join(text.split()))
+
+
 def length_ratio(c: Candidate) -> float:
-    src = sum(not ch.isspace() for ch in c.src_text)
-    return sum(not ch.isspace() for ch in c.tgt_text) / src if src else 0.0
+    src = _visible(c.src_text)
+    return _visible(c.tgt_text) / src if src else 0.0
 
 
 def band(src_lang: str, tgt_lang: str, lo: float = 0.0, hi: float = 0.0) -> tuple[float, float]:

@@ -22,6 +22,7 @@ CONTENT_FAULTS = (
     "wrong_language",
     "missing_entity",
     "entity_not_in_translation",
+    "swap_entities",
     "empty",
 )
 FAULT_KINDS = TRANSPORT_FAULTS + CONTENT_FAULTS
@@ -33,6 +34,7 @@ class Fault:
     times: int | None = None
     retry_after: float = 0.2
     delay: float = 30.0
+    swap: tuple[int, int] = (1, 2)  # swap_entities: the ids whose surface forms are exchanged
 
     @classmethod
     def parse(cls, obj: dict | str) -> Fault:
@@ -42,6 +44,11 @@ class Fault:
             obj = {"kind": kind, "times": int(times) if times else None}
         if obj.get("kind") not in FAULT_KINDS:
             raise ValueError(f"unknown fault {obj.get('kind')!r}; known: {', '.join(FAULT_KINDS)}")
+        if "swap" in obj:
+            swap = tuple(obj["swap"])
+            if len(swap) != 2 or not all(isinstance(i, int) for i in swap):
+                raise ValueError(f"swap: {obj['swap']!r} is not two entity ids")
+            obj = {**obj, "swap": swap}
         return cls(**obj)
 
 
@@ -67,6 +74,8 @@ def faulty_content(fault: Fault, ref: Reference, other: Reference | None) -> str
     elif fault.kind == "entity_not_in_translation" and entities:
         first = entities[0]["id"] - 1
         entities[0]["text"] = ref.source.entities[first].text + "·X"
+    elif fault.kind == "swap_entities":
+        _swap_surfaces(entities, fault.swap)
     elif fault.kind == "empty":
         answer["translation"] = ""
     return json.dumps(answer, ensure_ascii=False)
@@ -76,3 +85,15 @@ def other_reference(refs: list[Reference], ref: Reference, seed: int = 0) -> Ref
     """A different pair in the same source language, picked deterministically."""
     same = [r for r in refs if r.source.lang == ref.source.lang and r.pair_id != ref.pair_id]
     return random.Random(f"{seed}:{ref.pair_id}").choice(same) if same else None
+
+
+def _swap_surfaces(entities: list[dict], ids: tuple[int, int]) -> None:
+    """Exchange the surface forms of entities ``ids`` (else of the first two in the reply)."""
+    by_id = {e["id"]: e for e in entities}
+    if all(i in by_id for i in ids):
+        a, b = by_id[ids[0]], by_id[ids[1]]
+    elif len(entities) >= 2:
+        a, b = entities[0], entities[1]
+    else:
+        return
+    a["text"], b["text"] = b["text"], a["text"]

@@ -3,8 +3,9 @@
 Built from a pairs JSONL (UNER PUD: ``{"id", "en": {"text", "entities"}, "zh": {...}}``). A
 request is matched to a pair by finding one side's sentence, verbatim, on a line of a user
 message; the answer is the other side's text, with source entity i mapped to a target entity
-by a monotone alignment that prefers equal labels (human translations drop, add and re-type
-entities, so some source entities have no counterpart: the reply then leaves them out).
+by the pairing that matches the most labels, then keeps relative positions (human translations
+drop, add and re-type entities, so some source entities have no counterpart: the reply then
+leaves them out).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from parallelner.assignment import best_assignment
 from parallelner.records import Span
 
 
@@ -31,6 +33,10 @@ class Reference:
     source: Side
     target: Side
 
+    def alignment_answer(self) -> dict[str, object]:
+        """The verification round's reply: which target text translates each source entity."""
+        return {"entities": self.answer()["entities"]}
+
     def answer(self) -> dict[str, object]:
         """The joint-translation reply a perfect translator would give for this pair."""
         links = align_entities(self.source.entities, self.target.entities)
@@ -43,24 +49,24 @@ class Reference:
 
 
 def align_entities(src: tuple[Span, ...], tgt: tuple[Span, ...]) -> dict[int, int]:
-    """A monotone alignment of source to target entities: same label scores 2, other label 1."""
-    n, m = len(src), len(tgt)
-    best = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            pair = (2 if src[i].label == tgt[j].label else 1) + best[i + 1][j + 1]
-            best[i][j] = max(pair, best[i + 1][j], best[i][j + 1])
-    links: dict[int, int] = {}
-    i = j = 0
-    while i < n and j < m:
-        if best[i][j] == (2 if src[i].label == tgt[j].label else 1) + best[i + 1][j + 1]:
-            links[i] = j
-            i, j = i + 1, j + 1
-        elif best[i][j] == best[i + 1][j]:
-            i += 1
-        else:
-            j += 1
-    return links
+    """Source entity -> target entity: the one-to-one pairing that keeps names written the
+    same on both sides together and matches the most labels (a pair of equal labels scores 2,
+    of different labels 1), ties broken by relative position in the sentence, so entities a
+    translation moves keep their partners."""
+    if not src or not tgt:
+        return {}
+    src_len = max(s.end for s in src) or 1
+    tgt_len = max(t.end for t in tgt) or 1
+
+    def score(s: Span, t: Span) -> float:
+        same_name = 2.0 if s.text.casefold() == t.text.casefold() else 0.0
+        label = 2.0 if s.label == t.label else 1.0
+        # Squared, not absolute: with |d| two entities far from their partners tie whichever
+        # way they pair; with d**2 the order-keeping pairing wins strictly.
+        return same_name + label - 0.3 * (s.start / src_len - t.start / tgt_len) ** 2
+
+    scores = [[score(s, t) for t in tgt] for s in src]
+    return {i: j for i, j in enumerate(best_assignment(scores)) if j is not None}
 
 
 def _side(lang: str, obj: dict) -> Side:

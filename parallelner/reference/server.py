@@ -29,6 +29,8 @@ from parallelner.errors import ConfigError
 from parallelner.reference.faults import Fault, faulty_content, other_reference
 from parallelner.reference.references import Reference, ReferenceIndex
 
+ALIGNMENT_SCHEMA = "entity_alignment"  # the verification round's response_format name
+
 
 @dataclass
 class ServerState:
@@ -68,7 +70,19 @@ def _completion(model: str, content: str, messages: list[dict]) -> JSONResponse:
     )
 
 
-async def _answer(state: ServerState, ref: Reference, model: str, messages: list[dict]):
+def _schema_name(body: dict) -> str:
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+        return str(fmt["json_schema"].get("name", ""))
+    return ""
+
+
+async def _answer(state: ServerState, ref: Reference, model: str, body: dict):
+    """The reply for ``ref``; a verification round (schema ``entity_alignment``) is answered
+    from the references too, and content faults do not touch it (they model the joint reply)."""
+    messages = body["messages"]
+    verify = _schema_name(body) == ALIGNMENT_SCHEMA
+    clean = ref.alignment_answer() if verify else ref.answer()
     seen = state.by_pair.get(ref.pair_id, 0)
     state.by_pair[ref.pair_id] = seen + 1
     fault = state.faults.get(ref.pair_id)
@@ -79,10 +93,11 @@ async def _answer(state: ServerState, ref: Reference, model: str, messages: list
             return _error(429, "injected rate limit", {"Retry-After": str(fault.retry_after)})
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
-            return _completion(model, json.dumps(ref.answer(), ensure_ascii=False), messages)
-        refs = list(state.index.by_text.values())
-        return _completion(model, faulty_content(fault, ref, other_reference(refs, ref)), messages)
-    return _completion(model, json.dumps(ref.answer(), ensure_ascii=False), messages)
+        elif not verify:
+            refs = list(state.index.by_text.values())
+            content = faulty_content(fault, ref, other_reference(refs, ref))
+            return _completion(model, content, messages)
+    return _completion(model, json.dumps(clean, ensure_ascii=False), messages)
 
 
 def build_app(state: ServerState) -> Starlette:
@@ -106,7 +121,7 @@ def build_app(state: ServerState) -> Starlette:
         if ref is None:
             state.unknown += 1
             return _error(400, "no reference translation for this sentence")
-        return await _answer(state, ref, model, messages)
+        return await _answer(state, ref, model, body)
 
     async def models(request: Request) -> JSONResponse:
         return JSONResponse({"object": "list", "data": [{"id": "reference", "object": "model"}]})

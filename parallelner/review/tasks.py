@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from parallelner.errors import InputError
+from parallelner.filters.alignment import CONFIRMED, UNKNOWN, check_alignment
 from parallelner.records import Candidate, Span
 
 SRC_LABEL, SRC_TEXT = "src_label", "src"
@@ -43,31 +44,73 @@ def content_hash(c: Candidate) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _region(c: Candidate, rid: str, span: Span, text: str, from_name: str, to_name: str) -> dict:
+def _region(
+    c: Candidate, number: int, side: str, span: Span, text: str, from_name: str, to_name: str
+) -> dict:
     if text[span.start : span.end] != span.text:
         raise InputError(
             "candidates", None, f"candidate {c.id}: span {span} does not match its text"
         )
     return {
-        "id": rid,
+        "id": f"{side}-{number - 1}",
         "from_name": from_name,
         "to_name": to_name,
         "type": "labels",
         "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
+        "meta": {"text": [f"entity {number}"]},
     }
 
 
+def _link(number: int) -> dict:
+    """The relation (an arrow in Label Studio) from source entity ``number`` to its projection."""
+    return {
+        "type": "relation",
+        "from_id": f"src-{number - 1}",
+        "to_id": f"tgt-{number - 1}",
+        "direction": "right",
+    }
+
+
+def pairing_table(c: Candidate) -> dict[str, str]:
+    """Which target span translates which source entity, numbered as in the prompt:
+    ``{"1 · PER · Joe Sternlieb": "喬·斯頓雷"}`` (Label Studio shows it as a table)."""
+    return {
+        f"{i} · {s.label} · {s.text}": "(not found)" if t is None else t.text
+        for i, (s, t) in enumerate(zip(c.src_entities, c.tgt_entities, strict=True), start=1)
+    }
+
+
+def pairing_note(c: Candidate) -> str:
+    """What the alignment check found, in words a reviewer acts on."""
+    if len(c.src_entities) < 2:
+        return "one entity or none: nothing to pair" if c.src_entities else "no entities"
+    finding = check_alignment(c)
+    if finding.state == CONFIRMED:
+        return "pairing confirmed by names and transliterations"
+    if finding.state == UNKNOWN:
+        return "pairing UNCHECKED: names are translated; check that each number is right"
+    hints = [
+        f"{i + 1} may be {c.tgt_entities[j].text!r}"  # type: ignore[union-attr]
+        for i, j in enumerate(finding.best)
+        if j is not None and j != i and c.tgt_entities[j] is not None
+    ]
+    return "pairing SUSPECT: " + "; ".join(hints)
+
+
 def task_for(c: Candidate, route: str) -> dict[str, object]:
-    """The Label Studio task of ``c``: its data and one prediction holding both sides' spans."""
+    """The Label Studio task of ``c``: its data and one prediction holding both sides' spans,
+    numbered alike and linked source -> target, so a reviewer sees the pairing, not only the
+    labels."""
     result = [
-        _region(c, f"src-{i}", s, c.src_text, SRC_LABEL, SRC_TEXT)
-        for i, s in enumerate(c.src_entities)
+        _region(c, i, "src", s, c.src_text, SRC_LABEL, SRC_TEXT)
+        for i, s in enumerate(c.src_entities, start=1)
     ]
     result += [
-        _region(c, f"tgt-{i}", s, c.tgt_text, TGT_LABEL, TGT_TEXT)
-        for i, s in enumerate(c.tgt_entities)
+        _region(c, i, "tgt", s, c.tgt_text, TGT_LABEL, TGT_TEXT)
+        for i, s in enumerate(c.tgt_entities, start=1)
         if s is not None
     ]
+    result += [_link(i) for i, s in enumerate(c.tgt_entities, start=1) if s is not None]
     confidence = c.confidence if c.confidence is not None else 0.0
     note = f"{route} · confidence {confidence:.2f} · {c.model} · {c.prompt_version} · {c.id}"
     return {
@@ -81,6 +124,8 @@ def task_for(c: Candidate, route: str) -> dict[str, object]:
             "confidence": confidence,
             "content_sha256": content_hash(c),
             "review_note": note,
+            "pairing": pairing_table(c),
+            "pairing_note": pairing_note(c),
         },
         "predictions": [{"model_version": c.prompt_version, "score": confidence, "result": result}],
     }

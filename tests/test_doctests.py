@@ -1,0 +1,24 @@
+"""The worked examples in module docstrings are true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "parallelner.assignment",
+    "parallelner.transliteration",
+    "parallelner.filters.verification",
+    "parallelner.export.tokens",
+    "parallelner.projection",
+    "parallelner.tagging",
+    "parallelner.detokenize",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_hold(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0
