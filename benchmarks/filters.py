@@ -18,7 +18,7 @@ from common import real_candidates
 
 from parallelner.config import FilterSettings
 from parallelner.filters import FilterContext
-from parallelner.filters.alignment import check_alignment
+from parallelner.filters.alignment import _name, check_alignment
 from parallelner.filters.language import _langdetect
 from parallelner.transliteration import phonetic_key
 
@@ -27,6 +27,7 @@ def alignment_cost(real: list) -> tuple[float, int]:
     """Microseconds per candidate of the alignment check alone, romanization cache cold (each
     distinct candidate once, so no name is looked up twice), and how many had 2+ entities."""
     phonetic_key.cache_clear()
+    _name.cache_clear()
     started = time.perf_counter()
     for c in real:
         check_alignment(c)

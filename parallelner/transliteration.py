@@ -100,7 +100,11 @@ def sound_similarity(a: str, b: str) -> float:
     One is added below the line so that short skeletons, which match by chance, score less:
     "Obama"/"奧巴馬" (PM/PM) 0.8, "Washington"/"華盛頓" (FSNTN/FSNTN) 0.91.
     """
-    ka, kb = phonetic_key(a), phonetic_key(b)
+    return key_similarity(phonetic_key(a), phonetic_key(b))
+
+
+def key_similarity(ka: str, kb: str) -> float:
+    """sound_similarity of two consonant skeletons already computed."""
     if not ka or not kb:
         return 0.0
     return 2 * lcs_length(ka, kb) / (len(ka) + len(kb) + 1)

@@ -71,3 +71,14 @@ def test_the_right_key_is_accepted(tmp_path, sample_dir):
                       env={"OPENAI_API_KEY": "right-key"})  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["total"] == 5
+
+
+def test_verify_flag_runs_the_verification_round_and_reports_its_cost(tmp_path, ref, sample_dir):
+    out = tmp_path / "out"
+    r = translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "20", "--verify")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "report.json").read_text())
+    verify = report["filters"]["verify"]
+    assert report["filters"]["settings"]["verify"] is True
+    assert verify["calls"] > 0 and verify["calls"] == verify["agree"] + verify["unknown"]
+    assert verify["prompt_tokens"] > 0

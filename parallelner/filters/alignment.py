@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from parallelner.assignment import best_assignment
 from parallelner.records import Candidate, Span
-from parallelner.transliteration import sound_similarity
+from parallelner.transliteration import key_similarity, phonetic_key
 
 ENTITY_MISALIGNED = "entity_misaligned"
 
@@ -60,19 +61,32 @@ class Alignment:
         return ENTITY_MISALIGNED if self.state == MISALIGNED else None
 
 
-def _fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """What the evidence compares of one surface form, computed once per distinct form."""
+
+    folded: str
+    numbers: tuple[str, ...]
+    key: str
+    dotted: bool  # a CJK personal name written with a middle dot
+
+
+@lru_cache(maxsize=65536)
+def _name(text: str) -> _Name:
+    folded = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    numbers = tuple(sorted(_DIGITS.findall(text)))
+    return _Name(folded, numbers, phonetic_key(text), bool(_MIDDLE_DOT.search(text)))
 
 
 def evidence(src: Span, tgt: Span) -> float:
     """How strongly ``tgt`` looks like the translation of ``src``, in [0, 1]."""
-    if _fold(src.text) == _fold(tgt.text):
+    a, b = _name(src.text), _name(tgt.text)
+    if a.folded == b.folded:
         return 1.0
-    src_numbers, tgt_numbers = _DIGITS.findall(src.text), _DIGITS.findall(tgt.text)
-    if src_numbers or tgt_numbers:
-        return 1.0 if sorted(src_numbers) == sorted(tgt_numbers) else 0.0
-    score = sound_similarity(src.text, tgt.text)
-    if _MIDDLE_DOT.search(tgt.text) and src.label.upper() not in _PERSON_LABELS:
+    if a.numbers or b.numbers:
+        return 1.0 if a.numbers == b.numbers else 0.0
+    score = key_similarity(a.key, b.key)
+    if b.dotted and src.label.upper() not in _PERSON_LABELS:
         score *= 0.5  # a transliterated personal name standing for a non-person
     return score
 
