@@ -9,6 +9,7 @@ the response cache).
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -17,10 +18,13 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import CorpusConfig, DirectionConfig
+from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
-from parallelner.jobs import record_inputs, translate_job
+from parallelner.jobs import check_direction, record_inputs, translate_job
+from parallelner.locks import hold
 from parallelner.prompts import prompt_versions
 from parallelner.readers import Quarantine, ReadStats, read_samples
+from parallelner.records import Candidate
 from parallelner.report import RunFigures, write_report
 from parallelner.shards import ShardSpec, write_shards
 
@@ -58,14 +62,18 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
     return specs
 
 
-@task(retries=2, retry_delay_seconds=10, persist_result=True)
-def translate_shard(shard: ShardSpec, out: str, fingerprint: str, settings: dict) -> dict:
+@task(retries=2, retry_delay_seconds=10, persist_result=True, result_serializer="json")
+def translate_shard(
+    shard: ShardSpec, out: str, fingerprint: str, settings: dict, failed_before: int = 0
+) -> dict:
     """Translate one shard into OUT/candidates (resuming); its run figures.
 
     ``settings`` holds no secret (the key is read from the environment here) and is left out of
-    the cache key: ``fingerprint`` stands for what decides the output.
+    the cache key: ``fingerprint`` stands for what decides the output. ``failed_before``, the
+    shard's failed candidates when the run started, is in the key so that a shard which left
+    failures behind runs again, and retries them, instead of being answered from the cache.
     """
-    del fingerprint  # part of the cache key only
+    del fingerprint, failed_before  # part of the cache key only
     resolved = load_settings(overrides=settings)
     figures = translate_job(
         [Path(shard.path)],
@@ -121,16 +129,38 @@ def translate_flow(config: CorpusConfig) -> dict:
     """
     started = time.perf_counter()
     settings = config.settings()
+    for d in config.directions:
+        check_direction(d.src_lang, d.tgt_lang)
     shard_task = _cached_translate_shard(config)
     # Prompts are files, outside TASK_SOURCE: their version must be part of the cache key.
     fingerprint = settings.fingerprint(prompt_versions())
-    shards = [s for d in config.directions for s in make_shards(d, config)]
-    futures = [
-        shard_task.submit(s, str(config.out_dir), fingerprint, settings.public()) for s in shards
-    ]
-    # A shard answered from Prefect's cache did no work in this run: count it as such.
-    figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
-    return summarize(config, figures, time.perf_counter() - started)
+    with hold(config.out_dir, "parallelner translate flow"):
+        shards = [s for d in config.directions for s in make_shards(d, config)]
+        failed = failed_ids(CandidateStore(config.out_dir))
+        futures = [
+            shard_task.submit(
+                s, str(config.out_dir), fingerprint, settings.public(), failed_in(s, failed)
+            )
+            for s in shards
+        ]
+        # A shard answered from Prefect's cache did no work in this run: count it as such.
+        figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
+        return summarize(config, figures, time.perf_counter() - started)
+
+
+def failed_ids(store: CandidateStore) -> set[str]:
+    """Ids of the folder's ``failed`` candidates."""
+    table = store.table(["id", "status"]).to_pydict()
+    return {i for i, s in zip(table["id"], table["status"], strict=True) if s == "failed"}
+
+
+def failed_in(shard: ShardSpec, failed: set[str]) -> int:
+    """How many of the shard's samples have a failed candidate."""
+    if not failed:
+        return 0
+    with open(shard.path, encoding="utf-8") as fh:
+        ids = (json.loads(line)["id"] for line in fh if line.strip())
+        return sum(Candidate.make_id(i, shard.src_lang, shard.tgt_lang) in failed for i in ids)
 
 
 def with_parallel_shards(config: CorpusConfig):

@@ -14,11 +14,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parallelner.atomic import write_table_atomically
-from parallelner.records import CANDIDATE_SCHEMA, Candidate, candidate_from_row, candidate_to_row
+from parallelner.errors import InputError
+from parallelner.records import (
+    CANDIDATE_SCHEMA,
+    Candidate,
+    RecordError,
+    candidate_from_row,
+    candidate_to_row,
+)
+
+
+def _bad_part(part: Path, why: str) -> InputError:
+    return InputError(
+        part, None, f"{why}: not a candidate part of parallelner; move it out of the folder"
+    )
 
 
 class CandidateStore:
-    """The candidate parts under ``out_dir/candidates``."""
+    """The candidate parts under ``out_dir/candidates``.
+
+    A part that is truncated, foreign (another schema) or holds an invalid record is an
+    InputError naming the file, never a traceback.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         self.dir = Path(out_dir) / "candidates"
@@ -26,23 +43,59 @@ class CandidateStore:
     def parts(self) -> list[Path]:
         return sorted(self.dir.glob("part-*.parquet"))
 
+    def _table(self, part: Path, columns: list[str] | None = None) -> pa.Table:
+        try:
+            schema = pq.read_schema(part)
+            missing = [f.name for f in CANDIDATE_SCHEMA if f.name not in schema.names]
+            if missing:
+                raise _bad_part(part, f"no column {missing[0]!r}")
+            return pq.read_table(part, columns=columns)
+        except (pa.ArrowException, OSError) as e:
+            raise _bad_part(part, f"unreadable ({str(e).splitlines()[0][:120]})") from None
+
+    def _candidates(self, part: Path, rows: Iterable[dict]) -> Iterator[Candidate]:
+        for row in rows:
+            try:
+                yield candidate_from_row(row)
+            except (RecordError, KeyError, TypeError, ValueError) as e:
+                raise _bad_part(part, f"invalid record {row.get('id')!r} ({e})") from None
+
     def done_ids(self) -> set[str]:
         """Ids of every candidate already written (what a rerun must not redo)."""
         ids: set[str] = set()
         for part in self.parts():
-            ids.update(pq.read_table(part, columns=["id"]).column("id").to_pylist())
+            ids.update(self._table(part, ["id"]).column("id").to_pylist())
         return ids
+
+    def check_unique(self) -> int:
+        """The number of candidates; InputError naming a duplicated id and both its parts."""
+        first: dict[str, Path] = {}
+        for part in self.parts():
+            for cid in self._table(part, ["id"]).column("id").to_pylist():
+                if cid in first:
+                    raise InputError(
+                        part,
+                        None,
+                        f"candidate {cid!r} is also in {first[cid].name}: a part was copied "
+                        "or two runs wrote this folder; remove one of the two parts",
+                    )
+                first[cid] = part
+        return len(first)
 
     def read(self, columns: list[str] | None = None) -> Iterator[Candidate]:
         """Every candidate, part by part."""
         for part in self.parts():
-            for batch in pq.ParquetFile(part).iter_batches(batch_size=4096, columns=columns):
-                for row in batch.to_pylist():
-                    yield candidate_from_row(row)
+            self._table(part, ["id"])  # checks the part before streaming it
+            try:
+                batches = pq.ParquetFile(part).iter_batches(batch_size=4096, columns=columns)
+                for batch in batches:
+                    yield from self._candidates(part, batch.to_pylist())
+            except (pa.ArrowException, OSError) as e:
+                raise _bad_part(part, f"unreadable ({str(e).splitlines()[0][:120]})") from None
 
     def table(self, columns: list[str]) -> pa.Table:
         """Selected columns of every part, as one table (small columns: counts, ids)."""
-        tables = [pq.read_table(p, columns=columns) for p in self.parts()]
+        tables = [self._table(p, columns) for p in self.parts()]
         if not tables:
             return CANDIDATE_SCHEMA.empty_table().select(columns)
         return pa.concat_tables(tables)
@@ -51,12 +104,39 @@ class CandidateStore:
         """The entity labels of the source side, part by part (memory stays flat)."""
         found: set[str] = set()
         for part in self.parts():
-            for row in pq.read_table(part, columns=["src_entities"]).column(0).to_pylist():
+            for row in self._table(part, ["src_entities"]).column(0).to_pylist():
                 found.update(s["label"] for s in row)
         return sorted(found)
 
     def read_part(self, part: Path) -> list[Candidate]:
-        return [candidate_from_row(r) for r in pq.read_table(part).to_pylist()]
+        return list(self._candidates(part, self._table(part).to_pylist()))
+
+    def drop_failed(self, ids: set[str]) -> int:
+        """Remove the ``failed`` candidates whose ids are in ``ids`` (so that a rerun retries
+        them), rewriting only the parts that hold one; how many were removed."""
+        removed = 0
+        for part in self.parts():
+            table = self._table(part, ["id", "status"])
+            hits = [
+                i
+                for i, (cid, status) in enumerate(
+                    zip(
+                        table.column("id").to_pylist(),
+                        table.column("status").to_pylist(),
+                        strict=True,
+                    )
+                )
+                if status == "failed" and cid in ids
+            ]
+            if not hits:
+                continue
+            keep = [c for c in self.read_part(part) if not (c.status == "failed" and c.id in ids)]
+            if keep:
+                self.rewrite_part(part, keep)
+            else:
+                part.unlink()
+            removed += len(hits)
+        return removed
 
     def rewrite_part(self, part: Path, candidates: list[Candidate]) -> None:
         """Replace one part by ``candidates`` (atomically)."""

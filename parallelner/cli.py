@@ -2,11 +2,14 @@
 
 A user's mistake (bad input, a missing setting, a refused key) prints one line and exits
 non-zero, never a traceback: ``path:line: message`` for input, ``error: message`` otherwise.
+Exit codes: 2 input or setting, 3 the LLM endpoint, 4 Label Studio, 5 the folder or project is
+in use by another run, 6 the machine (disk full, permissions), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +19,7 @@ from rich.console import Console
 from parallelner.config import Settings, load_settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.llm.client import EndpointError
+from parallelner.locks import LockHeld
 from parallelner.readers import FORMATS
 from parallelner.review.label_studio import ReviewServerError
 
@@ -352,9 +356,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EndpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    except LockHeld as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 5
+    except OSError as e:
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        return 6
     except KeyboardInterrupt:
         print("interrupted: finished parts are kept; rerun to resume", file=sys.stderr)
         return 130
+
+
+def describe_os_error(e: OSError) -> str:
+    """One line for a failure of the machine (disk full, permissions), naming the file."""
+    where = e.filename or "a file"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (
+            f"no space left while writing {where}: every finished part is kept (whole parts "
+            "only) and finished LLM calls are in the response cache; free some space and rerun "
+            "the same command to resume"
+        )
+    return f"{e.strerror or e}: {where}"
 
 
 if __name__ == "__main__":

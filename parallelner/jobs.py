@@ -12,19 +12,21 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 from parallelner.checksums import file_sha256
 from parallelner.config import Settings
-from parallelner.errors import ConfigError
+from parallelner.errors import ConfigError, InputError
 from parallelner.filters import FilterContext
 from parallelner.llm.cache import ResponseCache
-from parallelner.llm.client import ChatBackend, ChatClient
+from parallelner.llm.client import ChatBackend, ChatClient, ClientStats
+from parallelner.locks import hold
 from parallelner.prompts import load_prompts
 from parallelner.readers import Format, Quarantine, ReadStats, read_samples
-from parallelner.records import Candidate, Sample
+from parallelner.records import Candidate, RecordError, Sample, check_lang
 from parallelner.report import RunFigures, write_report
 from parallelner.translate import TranslateSettings, translate
 
@@ -101,10 +103,13 @@ async def _translate_into(
 
 
 def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: str) -> None:
-    """Add the source files of a run, with their checksums, to ``out_dir/inputs.json``."""
+    """Add the source files of a run, with their checksums, to ``out_dir/inputs.json``
+    (a missing file, quarantined with ``--on-bad-record skip``, is left out)."""
     path = out_dir / "inputs.json"
     known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     for p in inputs:
+        if not Path(p).is_file():
+            continue
         entry = {
             "path": str(Path(p).resolve()),
             "sha256": file_sha256(Path(p)),
@@ -114,6 +119,17 @@ def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: st
         if entry not in known:
             known.append(entry)
     write_text_atomically(path, json.dumps(known, indent=2) + "\n")
+
+
+def check_direction(src_lang: str, tgt_lang: str) -> None:
+    """ConfigError unless both are language codes (they become folder names) and differ."""
+    for flag, code in (("--src-lang", src_lang), ("--tgt-lang", tgt_lang)):
+        try:
+            check_lang(code, flag)
+        except RecordError as e:
+            raise ConfigError(str(e)) from None
+    if src_lang == tgt_lang:
+        raise ConfigError(f"--src-lang and --tgt-lang are both {src_lang!r}")
 
 
 def translate_job(
@@ -133,71 +149,135 @@ def translate_job(
 ) -> dict:
     """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json.
 
+    Every input is read and checked before the first request (a bad record stops the run
+    before anything is paid for); ``failed`` candidates of these inputs are retried; the folder
+    is locked for the run. report.json is written even when the run stops on an error.
     record_sources: add the inputs to ``inputs.json`` (the flows record the original files,
     not their shards). summarize: write report.json (the flows write one at the end).
     """
     if not settings.model:
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
-    if src_lang == tgt_lang:
-        raise ConfigError(f"--src-lang and --tgt-lang are both {src_lang!r}")
-    started = time.perf_counter()
+    check_direction(src_lang, tgt_lang)
     out_dir.mkdir(parents=True, exist_ok=True)
-    store = CandidateStore(out_dir)
-    run = RunFigures()
-    read_stats = ReadStats()
-    quarantine = Quarantine(out_dir / "quarantine.jsonl")
-    samples = read_samples(
-        inputs,
-        src_lang,
-        fmt=fmt,
-        on_bad_record=settings.on_bad_record,  # type: ignore[arg-type]
-        quarantine=quarantine,
-        strict=strict,
-        label_names=label_names,
-        limit=limit,
-        stats=read_stats,
-    )
-    cfg = TranslateSettings(
-        src_lang=src_lang,
-        tgt_lang=tgt_lang,
-        model=settings.model,
-        escalate_model=settings.escalate_model or None,
-        max_attempts=settings.max_attempts,
-        concurrency=settings.concurrency,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-    )
-    cache = open_cache(settings, out_dir)
-    backend = make_backend(settings, cache)
-    context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)
-    progress = progress or Progress()
-    progress.requests = lambda: backend.stats.requests
-
-    async def main() -> int:
+    with hold(out_dir, f"parallelner translate {src_lang}-{tgt_lang}"):
+        job = _TranslateJob(out_dir, src_lang, tgt_lang, settings, progress)
+        read = partial(
+            read_samples,
+            inputs,
+            src_lang,
+            fmt=fmt,
+            strict=strict,
+            label_names=label_names,
+            limit=limit,
+        )
         try:
-            pending = _skip_done(samples, store.done_ids(), tgt_lang, run)
-            return await _translate_into(
-                pending, backend, cfg, context, store, settings.rows_per_part, progress
-            )
-        finally:
-            await backend.aclose()
+            job.validate(read)
+        except InputError as e:
+            job.report(ClientStats(), {}, summarize, f"InputError: {e}")
+            raise
+        if record_sources:
+            record_inputs(out_dir, inputs, src_lang, tgt_lang)
+        return job.run(read(on_bad_record="skip", stats=ReadStats()), summarize)
 
-    try:
-        run.translated = asyncio.run(main())
-    finally:
-        quarantine.close()
-        if cache is not None:
-            cache.close()
-    if record_sources:
-        record_inputs(out_dir, inputs, src_lang, tgt_lang)
-    stats = backend.stats
-    run.samples_read, run.skipped_bad_records = read_stats.read, read_stats.skipped
-    run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries
-    run.failed_calls, run.errors = stats.failures, dict(stats.errors)
-    run.wall_seconds = time.perf_counter() - started
-    if not summarize:
-        return {"run": asdict(run), "filters": context.figures()}
-    return write_report(out_dir, run, {"filters": context.figures()})
+
+class _TranslateJob:
+    """One translate run over a locked folder: validate, retire failures, translate, report."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        src_lang: str,
+        tgt_lang: str,
+        settings: Settings,
+        progress: Progress | None,
+    ) -> None:
+        self.out_dir, self.settings = out_dir, settings
+        self.store = CandidateStore(out_dir)
+        self.started = time.perf_counter()
+        self.figures = RunFigures()
+        self.cfg = TranslateSettings(
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
+            model=settings.model,
+            escalate_model=settings.escalate_model or None,
+            max_attempts=settings.max_attempts,
+            concurrency=settings.concurrency,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+        )
+        self.progress = progress or Progress()
+
+    def validate(self, read: Callable[..., Iterator[Sample]]) -> None:
+        """Read every input once before any request: a bad record stops here (or, with
+        ``skip``, is quarantined and counted); failed candidates of these samples are removed
+        so that this run retries them."""
+        stats, quarantine = ReadStats(), Quarantine(self.out_dir / "quarantine.jsonl")
+        try:
+            src, tgt = self.cfg.src_lang, self.cfg.tgt_lang
+            ids = {
+                Candidate.make_id(s.id, src, tgt)
+                for s in read(
+                    on_bad_record=self.settings.on_bad_record, quarantine=quarantine, stats=stats
+                )
+            }
+        finally:
+            quarantine.close()
+        self.figures.samples_read, self.figures.skipped_bad_records = stats.read, stats.skipped
+        self.figures.retried_failed = self.store.drop_failed(ids)
+
+    def run(self, samples: Iterable[Sample], summarize: bool) -> dict:
+        cache = open_cache(self.settings, self.out_dir)
+        backend = make_backend(self.settings, cache)
+        context = FilterContext(self.settings.filters, backend=backend, translate_cfg=self.cfg)
+        self.progress.requests = lambda: backend.stats.requests
+        stopped: str | None = None
+
+        async def main() -> int:
+            try:
+                pending = _skip_done(
+                    samples, self.store.done_ids(), self.cfg.tgt_lang, self.figures
+                )
+                return await _translate_into(
+                    pending,
+                    backend,
+                    self.cfg,
+                    context,
+                    self.store,
+                    self.settings.rows_per_part,
+                    self.progress,
+                )
+            finally:
+                await backend.aclose()
+
+        try:
+            self.figures.translated = asyncio.run(main())
+        except BaseException as e:
+            stopped = f"{type(e).__name__}: {e}"
+            raise
+        finally:
+            if cache is not None:
+                cache.close()
+            report = self.report(backend.stats, context.figures(), summarize, stopped)
+        return report
+
+    def report(
+        self, stats: ClientStats, filters: dict[str, object], summarize: bool, stopped: str | None
+    ) -> dict:
+        """This run's figures (and report.json with them, when ``summarize``); ``stopped``:
+        the error that ended the run early, if one did."""
+        run = self.figures
+        run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries
+        run.failed_calls, run.errors = stats.failures, dict(stats.errors)
+        run.wall_seconds = time.perf_counter() - self.started
+        extra: dict[str, object] = {"filters": filters, "stopped": stopped}
+        if not summarize:
+            return {"run": asdict(run), **extra}
+        try:
+            return write_report(self.out_dir, run, extra)
+        except (OSError, InputError):
+            if stopped is None:
+                raise
+            return {"run": asdict(run), **extra}  # the error that stopped the run goes first
 
 
 def filter_job(out_dir: Path, settings: Settings) -> dict:
@@ -206,10 +286,16 @@ def filter_job(out_dir: Path, settings: Settings) -> dict:
     No LLM call is made, except for the verification round and the round trip when they are
     switched on (answered from the response cache where the same call was made before).
     """
+    with hold(out_dir, "parallelner filter"):
+        return _filter_locked(out_dir, settings)
+
+
+def _filter_locked(out_dir: Path, settings: Settings) -> dict:
     started = time.perf_counter()
     store = CandidateStore(out_dir)
     if not store.parts():
         raise ConfigError(f"{out_dir}: no candidates/part-*.parquet to filter")
+    store.check_unique()
     if not (settings.filters.round_trip or settings.filters.verify):
         context = FilterContext(settings.filters)
         store.rewrite(lambda part: [context.judge(c) for c in part])

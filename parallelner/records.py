@@ -6,6 +6,7 @@ the entity's surface form in every language (CJK and emoji included).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -17,6 +18,36 @@ STATUSES: tuple[str, ...] = ("passed", "rejected", "failed")
 
 class RecordError(ValueError):
     """A record that breaks its own invariants (span outside the text, overlap, ...)."""
+
+
+#: A language code of BCP-47 shape (``en``, ``zh``, ``pt-BR``, ``zh-Hant``, ``yue``): it goes
+#: into folder names (``CORPUS/en-zh/``), so nothing else may pass.
+LANG_CODE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+#: An entity label: a letter, digit or underscore, then those or ``. : / + -``, 64 at most
+#: (``PER``, ``WORK_OF_ART``, ``org:founded_by``). Labels go into Label Studio's XML config.
+LABEL = re.compile(r"\w[\w.:/+-]{0,63}")
+
+
+def check_lang(code: str, what: str = "language code") -> None:
+    """RecordError unless ``code`` has the shape of a BCP-47 language tag."""
+    if not isinstance(code, str) or not LANG_CODE.fullmatch(code):
+        raise RecordError(
+            f"{what} {code!r} is not a language code (two or three letters, then -subtags: "
+            "en, zh, pt-BR, zh-Hant)"
+        )
+
+
+def check_text(text: str, what: str = "text") -> None:
+    """RecordError for a NUL character or a lone surrogate (neither survives UTF-8 files)."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise RecordError(f"{what}: NUL character at offset {nul}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise RecordError(
+            f"{what}: lone surrogate {text[e.start]!r} at offset {e.start} (not valid Unicode)"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +69,11 @@ class Span:
 def check_spans(text: str, spans: tuple[Span, ...], *, allow_nested: bool = False) -> None:
     """Raise RecordError unless every span lies inside ``text``, matches it, and none overlap."""
     for i, span in enumerate(spans):
-        if not span.label:
-            raise RecordError(f"entity {i}: empty label")
+        if not isinstance(span.label, str) or not LABEL.fullmatch(span.label):
+            raise RecordError(
+                f"entity {i}: label {span.label!r} is not a label (letters, digits, _ . : / + -; "
+                "at most 64)"
+            )
         if not 0 <= span.start < span.end <= len(text):
             raise RecordError(
                 f"entity {i} ({span.label}) [{span.start}, {span.end}) is outside the text "
@@ -75,6 +109,9 @@ class Sample:
             raise RecordError("empty id")
         if not self.text.strip():
             raise RecordError(f"sample {self.id}: empty text")
+        check_lang(self.lang)
+        check_text(self.id, f"sample {self.id!r}: id")
+        check_text(self.text, f"sample {self.id}")
         ordered = tuple(sorted(self.entities, key=lambda s: (s.start, s.end)))
         object.__setattr__(self, "entities", ordered)
         try:
@@ -115,6 +152,8 @@ class Candidate:
             raise RecordError(
                 f"candidate {self.id}: status {self.status!r} with reasons {list(self.reasons)}"
             )
+        check_lang(self.src_lang, f"candidate {self.id}: src_lang")
+        check_lang(self.tgt_lang, f"candidate {self.id}: tgt_lang")
         if len(self.tgt_entities) != len(self.src_entities):
             raise RecordError(
                 f"candidate {self.id}: {len(self.src_entities)} source entities but "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from parallelner.records import RecordError, check_text
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -31,9 +33,20 @@ def _json_object(content: str) -> dict:
         obj = json.loads(_strip_fence(content))
     except json.JSONDecodeError as e:
         raise MalformedReply(f"not valid JSON: {e.msg} at character {e.pos}") from None
+    except RecursionError:
+        raise MalformedReply("JSON nested too deep") from None
     if not isinstance(obj, dict):
         raise MalformedReply("not a JSON object")
     return obj
+
+
+def _clean(text: str, what: str) -> str:
+    """``text`` unless it holds what no UTF-8 file can (a NUL, a lone surrogate)."""
+    try:
+        check_text(text, what)
+    except RecordError as e:
+        raise MalformedReply(str(e)) from None
+    return text
 
 
 def parse_reply(content: str, n_entities: int) -> Reply:
@@ -46,7 +59,7 @@ def parse_reply(content: str, n_entities: int) -> Reply:
     translation = obj.get("translation")
     if not isinstance(translation, str):
         raise MalformedReply('"translation" is missing or not a string')
-    return Reply(translation, _surfaces(obj, n_entities))
+    return Reply(_clean(translation, "the translation"), _surfaces(obj, n_entities))
 
 
 def parse_alignment_reply(content: str, n_entities: int) -> tuple[str | None, ...]:
@@ -65,5 +78,5 @@ def _surfaces(obj: dict, n_entities: int) -> tuple[str | None, ...]:
         ident, text = item.get("id"), item.get("text")
         valid = isinstance(ident, int) and isinstance(text, str) and 1 <= ident <= n_entities
         if valid and surfaces[ident - 1] is None:
-            surfaces[ident - 1] = text
+            surfaces[ident - 1] = _clean(text, f"entity {ident}")
     return tuple(surfaces)

@@ -33,6 +33,7 @@ class RunFigures:
     samples_read: int = 0
     skipped_bad_records: int = 0
     already_done: int = 0
+    retried_failed: int = 0  # failed candidates removed so that this run retried them
     translated: int = 0
     requests: int = 0
     cache_hits: int = 0

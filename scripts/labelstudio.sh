@@ -26,7 +26,11 @@ running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   install
+  # The database holds the API token: only this user may read the data folder (0700, files 0600).
+  umask 077
   mkdir -p "$DATA"
+  chmod 700 "$DATA"
+  find "$DATA" -type f -exec chmod 600 {} +
   DATA=$(cd "$DATA" && pwd)
   PIDFILE=$DATA/label-studio.pid
   if running; then echo "Label Studio already running (pid $(cat "$PIDFILE")) on port $PORT"; return; fi

@@ -54,6 +54,14 @@ def test_full_build_on_the_sample_then_a_rerun_sends_zero_requests(harness, ref,
     assert ref.admin("stats")["requests"] == sent  # zero LLM requests
     assert again["counts"] == result["counts"]
     assert again["report"]["shards"] == {"total": 8, "cached": 8}
+    # The shard results behind that cache are JSON, never a pickle that runs code when loaded.
+    records = list((config.out_dir / ".prefect-cache").iterdir())
+    assert len(records) == 8
+    for record in records:
+        metadata = json.loads(record.read_bytes())
+        assert metadata["serializer"]["type"] == "json"
+        stored = json.loads(Path(metadata["storage_key"]).read_bytes())
+        assert stored["shard"] in range(8)
 
 
 def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):

@@ -298,3 +298,12 @@ def test_candidate_with_a_span_that_does_not_match_is_refused(label_studio, tmp_
     object.__setattr__(broken, "tgt_entities", (Span(0, 2, "PER", "约翰"), None))
     with pytest.raises(InputError, match="emoji-1:en-zh"):
         task_for(broken, "all")
+
+
+def test_label_studio_data_holding_the_token_is_private(label_studio):
+    # The SQLite database holds the API token: nobody but this user may read the folder.
+    assert label_studio.data.stat().st_mode & 0o777 == 0o700
+    files = [p for p in label_studio.data.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite3" for p in files)
+    for path in files:
+        assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))

@@ -17,12 +17,14 @@ import pyarrow as pa
 from parallelner import __version__
 from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
+from parallelner.errors import InputError
 from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
 from parallelner.export.parquet import ShardWriter, remove_leftovers
 from parallelner.export.selection import Include, select_rows
 from parallelner.export.tokens import tokens_and_tags
-from parallelner.records import EXPORT_SCHEMA
+from parallelner.locks import hold
+from parallelner.records import EXPORT_SCHEMA, RecordError, check_lang
 
 ExportFormat = Literal["parquet", "alignxie"]
 
@@ -56,8 +58,34 @@ def export_job(
     fmt: ExportFormat = "parquet",
     class_map: Path | None = None,
 ) -> dict:
-    """Export ``out_dir``'s approved pairs into ``corpus``; return the manifest."""
+    """Export ``out_dir``'s approved pairs into ``corpus``; return the manifest.
+
+    Both folders are locked for the export; a candidate id found twice in the parts stops it.
+    """
     corpus.mkdir(parents=True, exist_ok=True)
+    with hold(out_dir, "parallelner export"), hold(corpus, "parallelner export"):
+        CandidateStore(out_dir).check_unique()
+        return _export(out_dir, corpus, include, shard_rows, fmt, class_map)
+
+
+def _pair_folder(corpus: Path, row: dict) -> str:
+    """``<src>-<tgt>``, once both are checked to be language codes (a folder name)."""
+    try:
+        check_lang(row["src_lang"], f"candidate {row['id']}: src_lang")
+        check_lang(row["tgt_lang"], f"candidate {row['id']}: tgt_lang")
+    except RecordError as e:
+        raise InputError(corpus, None, str(e)) from None
+    return f"{row['src_lang']}-{row['tgt_lang']}"
+
+
+def _export(
+    out_dir: Path,
+    corpus: Path,
+    include: Include,
+    shard_rows: int,
+    fmt: ExportFormat,
+    class_map: Path | None,
+) -> dict:
     labels = CandidateStore(out_dir).labels()
     table = load_classes(class_map)
     writers: dict[str, ShardWriter] = {}
@@ -71,6 +99,7 @@ def export_job(
         for row in select_rows(out_dir, include, counts):
             pair = f"{row['src_lang']}-{row['tgt_lang']}"
             if pair not in writers:
+                _pair_folder(corpus, row)
                 remove_leftovers(corpus / pair)
                 writers[pair] = ShardWriter(corpus / pair, schema, shard_rows, suffix)
                 if fmt == "alignxie":

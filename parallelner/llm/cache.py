@@ -7,13 +7,19 @@ endpoint URL or the API key, so a pool of replicas shares one cache and no secre
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from parallelner.errors import ConfigError
+
+T = TypeVar("T")
 
 Messages = list[dict[str, str]]
 
@@ -42,43 +48,64 @@ def request_key(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+class CacheError(ConfigError):
+    """The cache file cannot be used; the message names it and what to do."""
+
+
 class ResponseCache:
     """Finished replies by request key."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.execute(
+        self._db = self._guarded(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute(
             "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, model TEXT NOT NULL,"
             " prompt_version TEXT NOT NULL, content TEXT NOT NULL, prompt_tokens INTEGER,"
             " completion_tokens INTEGER, created REAL)"
         )
+        db.execute("SELECT key FROM replies LIMIT 1").fetchall()
+        return db
+
+    def _guarded(self, action: Callable[[], T]) -> T:
+        """``action()``; a broken file becomes one line naming it (a full disk an OSError)."""
+        try:
+            return action()
+        except sqlite3.DatabaseError as e:
+            if "full" in str(e):
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.path)) from None
+            raise CacheError(
+                f"{self.path}: the response cache is unreadable ({e}); delete it (finished "
+                "calls are then paid again) or pass --cache with another file"
+            ) from None
 
     def get(self, key: str) -> ChatReply | None:
-        row = self._db.execute(
-            "SELECT content, model, prompt_tokens, completion_tokens FROM replies WHERE key = ?",
-            (key,),
-        ).fetchone()
+        query = "SELECT content, model, prompt_tokens, completion_tokens FROM replies WHERE key = ?"
+        row = self._guarded(lambda: self._db.execute(query, (key,)).fetchone())
         if row is None:
             return None
         return ChatReply(row[0], row[1], row[2] or 0, row[3] or 0, cached=True)
 
     def put(self, key: str, prompt_version: str, reply: ChatReply) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                key,
-                reply.model,
-                prompt_version,
-                reply.content,
-                reply.prompt_tokens,
-                reply.completion_tokens,
-                time.time(),
-            ),
+        values = (
+            key,
+            reply.model,
+            prompt_version,
+            reply.content,
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            time.time(),
+        )
+        self._guarded(
+            lambda: self._db.execute(
+                "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?)", values
+            )  # fmt: skip
         )
 
     def __len__(self) -> int:

@@ -22,6 +22,9 @@ from parallelner.llm.cache import ChatReply, Messages, ResponseCache, request_ke
 
 # How long an endpoint that refused a connection or answered 5xx is passed over.
 COOLDOWN_SECONDS = 2.0
+# Before any request has succeeded, this many calls failing with one and the same error mean
+# the endpoint (or the request) is wrong, not the samples: the run stops.
+SAME_ERROR_LIMIT = 20
 
 
 class LLMCallFailed(Exception):
@@ -132,6 +135,8 @@ class ChatClient:
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=max_wait, jitter=0.5)
         self._max_wait = max_wait
         self.stats = ClientStats()
+        self._succeeded = False
+        self._same_error: dict[str, int] = {}
 
     def _pick(self) -> _Endpoint:
         now = time.monotonic()
@@ -186,10 +191,37 @@ class ChatClient:
             ) from None
         except (TimeoutError, openai.APIError) as e:
             self.stats.failures += 1
+            self._stop_if_dead(e)
             raise LLMCallFailed(f"{type(e).__name__}: {getattr(e, 'message', e)}") from None
+        self._succeeded = True
         if self.cache is not None:
             self.cache.put(key, prompt_version, reply)
         return reply
+
+    def _stop_if_dead(self, exc: BaseException) -> None:
+        """EndpointError when no request has succeeded yet and the failure says the endpoint
+        cannot be reached (refused, DNS, TLS) or every call failed with the same error."""
+        if self._succeeded:
+            return
+        urls = ", ".join(e.url for e in self._endpoints)
+        unreachable = isinstance(exc, openai.APIConnectionError) and not isinstance(
+            exc, openai.APITimeoutError
+        )
+        cause = exc.__cause__ or exc.__context__
+        detail = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
+        if cause is not None:
+            detail += f" ({str(cause).strip() or type(cause).__name__})"
+        if unreachable:
+            raise EndpointError(
+                f"cannot reach {urls}: {detail}; check --base-url and that the server is up, "
+                "then rerun"
+            )
+        count = self._same_error[detail] = self._same_error.get(detail, 0) + 1
+        if count >= SAME_ERROR_LIMIT and len(self._same_error) == 1:
+            raise EndpointError(
+                f"every request to {urls} failed with the same error ({count} of {count}): "
+                f"{detail}; check --base-url, --model and the server, then rerun"
+            )
 
     async def _send(
         self, model: str, messages: Messages, params: Mapping[str, object]

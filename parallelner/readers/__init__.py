@@ -70,10 +70,12 @@ def read_samples(
     stats = stats if stats is not None else ReadStats()
     seen: set[str] = set()
     produced = 0
+    if limit is not None and limit <= 0:
+        return
     for path in paths:
         records = _unique(_read_file(Path(path), fmt, lang, strict, label_names), path, seen)
         for sample in apply_policy(records, on_bad_record, quarantine, stats):
-            if limit is not None and produced >= limit:
-                return
             produced += 1
             yield sample
+            if limit is not None and produced >= limit:
+                return  # before reading (and counting) one more

@@ -67,10 +67,19 @@ def apply_policy(
 
 
 def decode_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
-    """Each line of ``path`` (1-based number, text without newline); bad UTF-8 is an error."""
+    """Each line of ``path`` (1-based number, text without newline); bad UTF-8 and NUL
+    characters are errors; a UTF-8 byte order mark is read, not refused."""
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             try:
-                yield number, raw.decode("utf-8").rstrip("\r\n")
+                line = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as e:
                 yield number, InputError(path, number, f"invalid UTF-8 at byte {e.start}")
+                continue
+            if "\x00" in line:
+                col = line.index("\x00") + 1
+                yield number, InputError(path, number, f"NUL character at column {col}")
+                continue
+            yield number, line

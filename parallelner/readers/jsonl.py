@@ -63,5 +63,7 @@ def read_jsonl(path: Path, lang: str) -> Iterator[Located | InputError]:
             yield number, _sample(json.loads(line), lang)
         except json.JSONDecodeError as e:
             yield InputError(path, number, f"invalid JSON: {e.msg} at column {e.colno}")
+        except RecursionError:
+            yield InputError(path, number, "JSON nested too deep")
         except (ValueError, RecordError) as e:
             yield InputError(path, number, str(e))

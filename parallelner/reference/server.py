@@ -183,7 +183,8 @@ def serve(
         state.api_key = os.environ.get(api_key_env)
         if not state.api_key:
             raise ConfigError(f"--api-key-env: the variable {api_key_env} is not set")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
@@ -193,5 +194,6 @@ def serve(
     server = uvicorn.Server(config)
     if ready_file is not None:
         write_text_atomically(ready_file, json.dumps({"port": bound, "pid": os.getpid()}))
-    print(f"reference server: http://{host}:{bound}/v1 ({len(state.index)} pairs)", flush=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"reference server: http://{shown}:{bound}/v1 ({len(state.index)} pairs)", flush=True)
     server.run(sockets=[sock])

@@ -11,6 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pyarrow.parquet as pq
 from parallelner.atomic import write_table_atomically, write_text_atomically
 from parallelner.candidate_store import CandidateStore
 from parallelner.errors import ConfigError
+from parallelner.locks import hold, project_lock_dir
 from parallelner.records import DECISION_SCHEMA, decision_to_row
 from parallelner.review.audit import precision_estimate
 from parallelner.review.decisions import decide
@@ -86,10 +88,35 @@ def review_push_job(
     routing: RoutingSettings = RoutingSettings(),
     chunk_size: int = 200,
 ) -> dict:
-    """Push the routed candidates of ``out_dir`` as tasks; rerunning never duplicates a task."""
+    """Push the routed candidates of ``out_dir`` as tasks; rerunning never duplicates a task.
+
+    The run folder and the project are locked for the push: two pushes never race.
+    """
+    with _locked(out_dir, project, server, "parallelner review push"):
+        return _push(out_dir, project, server, routing, chunk_size)
+
+
+@contextmanager
+def _locked(out_dir: Path, project: str, server: LabelStudioServer, command: str):
+    """The run folder's lock and the project's (one per Label Studio URL and title, on this
+    machine), in that order."""
+    project_dir = project_lock_dir(server.url, project)
+    what = f"Label Studio project {project!r} at {server.url}"
+    with hold(out_dir, command), hold(project_dir, command, what=what):
+        yield
+
+
+def _push(
+    out_dir: Path,
+    project: str,
+    server: LabelStudioServer,
+    routing: RoutingSettings,
+    chunk_size: int,
+) -> dict:
     store = CandidateStore(out_dir)
     if not store.parts():
         raise ConfigError(f"{out_dir}: no candidates/part-*.parquet to push")
+    store.check_unique()
     project_id = server.ensure_project(project, labeling_config(_labels(store)))
     existing = _existing_ids(server, project_id)
     counts: Counter[str] = Counter()
@@ -123,6 +150,11 @@ def review_push_job(
 
 def review_pull_job(out_dir: Path, project: str, server: LabelStudioServer) -> dict:
     """Read finished annotations back into ``DIR/review/decisions.parquet``."""
+    with _locked(out_dir, project, server, "parallelner review pull"):
+        return _pull(out_dir, project, server)
+
+
+def _pull(out_dir: Path, project: str, server: LabelStudioServer) -> dict:
     push = _read_push(out_dir)
     project_id = push.get("project_id") if push.get("project") == project else None
     if project_id is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 from parallelner.errors import InputError
 from parallelner.filters.alignment import CONFIRMED, UNKNOWN, check_alignment
@@ -26,7 +27,7 @@ CONFIG_PATH = (
 def labeling_config(labels: list[str], template: Path | None = None) -> str:
     """The labeling config with one Label element per entity label."""
     text = (template or CONFIG_PATH).read_text(encoding="utf-8")
-    elements = "\n    ".join(f'<Label value="{label}"/>' for label in sorted(labels))
+    elements = "\n    ".join(f"<Label value={quoteattr(label)}/>" for label in sorted(labels))
     return text.replace("<!-- LABELS -->", elements)
 
 
