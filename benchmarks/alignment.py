@@ -24,10 +24,12 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from common import translate_both_ways
+
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.filters.alignment import check_alignment
-from parallelner.jobs import filter_job, translate_job
+from parallelner.jobs import filter_job
 from parallelner.reference.process import ReferenceServer
 from parallelner.reference.references import ReferenceIndex
 
@@ -44,17 +46,6 @@ def swapped_labels(index: ReferenceIndex, pair_id: str, src: str) -> tuple[str, 
     if len(ids) < 2 or by_id[ids[0]]["text"] == by_id[ids[1]]["text"]:
         return None
     return ref.source.entities[ids[0] - 1].label, ref.source.entities[ids[1] - 1].label
-
-
-def run(pairs: Path, inputs: dict[str, Path], faults: dict, out: Path) -> None:
-    with ReferenceServer(pairs) as server:
-        server.admin("faults", {"faults": faults})
-        settings = load_settings(
-            overrides={"base_urls": [server.base_url], "model": "reference"}, env={}
-        )
-        langs = list(inputs)
-        for src, tgt in (langs, langs[::-1]):
-            translate_job([inputs[src]], out, src, tgt, settings)
 
 
 def caught(c) -> bool:
@@ -130,7 +121,7 @@ def en_zh(args, tmp: Path) -> None:
     started = time.perf_counter()
     faults = {pid: {"kind": "swap_entities"} for pid in swapped}
     inputs = {"en": data / "en_pud.iob2", "zh": data / "zh_pud.iob2"}
-    run(data / "pairs.jsonl", inputs, faults, out)
+    translate_both_ways(data / "pairs.jsonl", inputs, out, faults)
     print(
         f"EN<->ZH: {len(ids)} pairs, {len(swapped)} with swapped entities, translated "
         f"in {time.perf_counter() - started:.1f} s"
@@ -162,7 +153,8 @@ def multi(tmp: Path) -> None:
         lines = [json.loads(x) for x in pairs.open(encoding="utf-8")]
         consistent = {p["id"].removeprefix("pud-") for p in lines if p["consistent"]}
         out = tmp / f"en-{lang}"
-        run(pairs, {"en": data / "en_pud.iob2", lang: data / f"{lang}_pud.iob2"}, {}, out)
+        inputs = {"en": data / "en_pud.iob2", lang: data / f"{lang}_pud.iob2"}
+        translate_both_ways(pairs, inputs, out)
         by_src = Counter()
         for c in CandidateStore(out).read():
             if c.source_id in consistent:

@@ -20,3 +20,20 @@ def real_candidates(folder: Path) -> list:
         for src, tgt in (("en", "zh"), ("zh", "en")):
             translate_job([DATA / f"{src}_pud.iob2"], folder, src, tgt, settings)
     return list(CandidateStore(folder).read())
+
+
+def translate_both_ways(pairs: Path, inputs: dict, out: Path, faults: dict | None = None) -> None:
+    """Both directions of ``inputs`` ({lang: file}) through a reference endpoint serving
+    ``pairs`` (with ``faults``), into ``out``."""
+    from parallelner.config import load_settings
+    from parallelner.jobs import translate_job
+    from parallelner.reference.process import ReferenceServer
+
+    with ReferenceServer(pairs) as server:
+        server.admin("faults", {"faults": faults or {}})
+        settings = load_settings(
+            overrides={"base_urls": [server.base_url], "model": "reference"}, env={}
+        )
+        langs = list(inputs)
+        for src, tgt in (langs, langs[::-1]):
+            translate_job([inputs[src]], out, src, tgt, settings)

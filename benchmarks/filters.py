@@ -15,11 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from common import real_candidates
+from langdetect import detect_langs
 
 from parallelner.config import FilterSettings
 from parallelner.filters import FilterContext
 from parallelner.filters.alignment import _name, check_alignment
-from parallelner.filters.language import _langdetect
 from parallelner.transliteration import phonetic_key
 
 
@@ -52,8 +52,8 @@ def main() -> None:
     lang = context.language
     sample = [c.tgt_text for c in real[:200]]
     t0 = time.perf_counter()
-    for text, c in zip(sample, real[:200], strict=True):
-        _langdetect(text, c.tgt_lang, 0.7)
+    for text in sample:
+        detect_langs(text)
     per_call = (time.perf_counter() - t0) / len(sample)
     print(f"{len(candidates)} candidates ({len(real)} real, repeated with distinct ids), one core")
     print(

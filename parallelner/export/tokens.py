@@ -1,9 +1,13 @@
 """Tokens and BIO tags for token-classification trainers, with no conversion on their side.
 
-Tokens: every CJK character is a token; other text splits at whitespace, with punctuation split
-off words (so "Beijing." gives "Beijing" and "."), and every entity start and end is a token
-boundary, so each entity is its own run of tokens with one ``B-`` tag ("Joliot-Curie" holding
-two entities gives "Joliot", "-", "Curie"; "Rona's" gives "Rona", "'s").
+Tokens are made of whole grapheme clusters (a base character with its combining marks,
+viramas and ZWJ sequences: Hindi "नरेंद्र" stays one word, Arabic "مكتبًا" keeps its tanween):
+every character of a script written without spaces is a token by itself (Han, kana, Hangul,
+and, as grapheme clusters, Thai, Lao, Khmer, Myanmar, Tibetan); other text splits at
+whitespace, with punctuation split off words (so "Beijing." gives "Beijing" and "."); and every
+entity start and end is a token boundary, so each entity is its own run of tokens with one
+``B-`` tag ("Joliot-Curie" holding two entities gives "Joliot", "-", "Curie"; "Rona's" gives
+"Rona", "'s").
 
 >>> tokens_and_tags("John Smith visited Beijing.", [(0, 10, "PER"), (19, 26, "LOC")])
 (['John', 'Smith', 'visited', 'Beijing', '.'], ['B-PER', 'I-PER', 'O', 'B-LOC', 'O'])
@@ -11,29 +15,55 @@ two entities gives "Joliot", "-", "Curie"; "Rona's" gives "Rona", "'s").
 ['O', 'O', 'O', 'O', 'B-LOC', 'I-LOC', 'O']
 >>> tokens_and_tags("Rona's lab", [(0, 4, "PER")])
 (['Rona', "'s", 'lab'], ['B-PER', 'O', 'O'])
+>>> tokens_and_tags("नरेंद्र मोदी", [(0, 12, "PER")])[0]
+['नरेंद्र', 'मोदी']
+>>> tokens_and_tags("ไปไนโรบี", [(2, 8, "LOC")])
+(['ไ', 'ป', 'ไ', 'น', 'โ', 'ร', 'บี'], ['O', 'O', 'B-LOC', 'I-LOC', 'I-LOC', 'I-LOC', 'I-LOC'])
 """
 
 from __future__ import annotations
 
-from parallelner.scripts import is_cjk
+import unicodedata
+
+import regex
+
+from parallelner.scripts import is_cjk, is_unspaced_script
 from parallelner.tagging import ranges_to_bio
+
+_CLUSTER = regex.compile(r"\X")
+_WORD_PUNCT = frozenset("_'’-")
+
+
+def _kind(cluster: str) -> str:
+    """``space``, ``alone`` (a token by itself), ``word`` or ``punct``, by its base character."""
+    base = cluster[0]
+    if base.isspace():
+        return "space"
+    if is_cjk(base) or is_unspaced_script(base):
+        return "alone"
+    if base.isalnum() or base in _WORD_PUNCT or unicodedata.category(base).startswith("M"):
+        return "word"
+    return "punct"
 
 
 def tokenize(text: str, cuts: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
-    """Token offsets of ``text``; a token is split at every offset in ``cuts``."""
+    """Token offsets of ``text``, whole grapheme clusters; a token is split at every offset in
+    ``cuts`` (entity boundaries)."""
     tokens: list[tuple[int, int]] = []
     start: int | None = None
-    for i, ch in enumerate(text):
-        word_char = (ch.isalnum() or ch in "_'’-") and not is_cjk(ch)
-        if word_char:
-            if start is None:
-                start = i
+    for m in _CLUSTER.finditer(text):
+        a, b = m.span()
+        kind = _kind(m.group())
+        if kind == "word" and (start is None or a not in cuts):
+            start = a if start is None else start
             continue
         if start is not None:
-            tokens.append((start, i))
+            tokens.append((start, a))
             start = None
-        if not ch.isspace():
-            tokens.append((i, i + 1))
+        if kind == "word":
+            start = a
+        elif kind != "space":
+            tokens.append((a, b))
     if start is not None:
         tokens.append((start, len(text)))
     return _split_at(tokens, cuts) if cuts else tokens
