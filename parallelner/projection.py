@@ -7,11 +7,15 @@ offsets or a reason out; overlaps refused, nothing dropped silently.
 [(0, 2), (3, 5), (7, 9)]
 >>> locate_entities("John met Mary.", ["John", "Paris", None])
 [(0, 4), 'entity_not_found', 'entity_missing']
+>>> locate_entities("Amerikanische Ureinwohner in ganz Amerika", ["Amerika"])
+[(34, 41)]
 """
 
 from __future__ import annotations
 
 import unicodedata
+
+from parallelner.scripts import is_cjk
 
 Located = tuple[int, int] | str
 
@@ -58,6 +62,14 @@ def find_occurrences(text: str, surface: str) -> list[tuple[int, int]]:
     return []
 
 
+def _whole_word(text: str, span: tuple[int, int]) -> bool:
+    """True unless a letter or digit of a spaced script touches the span on either side."""
+    start, end = span
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not any(ch.isalnum() and not is_cjk(ch) for ch in (before, after))
+
+
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -78,6 +90,8 @@ def locate_entities(translation: str, surfaces: list[str | None]) -> list[Locate
     for i in order:
         occurrences = find_occurrences(translation, surfaces[i].strip())  # type: ignore[union-attr]
         free = [o for o in occurrences if not any(_overlaps(o, t) for t in taken)]
+        # A whole word before a piece of one: "Amerika" is not the start of "Amerikanische".
+        free.sort(key=lambda o: not _whole_word(translation, o))
         if not occurrences:
             result[i] = ENTITY_NOT_FOUND
         elif not free:

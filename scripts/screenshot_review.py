@@ -27,8 +27,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
+from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.jobs import translate_job
+from parallelner.records import Candidate
 from parallelner.reference.process import ReferenceServer
 from parallelner.review.jobs import RoutingSettings, review_push_job
 from parallelner.review.label_studio import LabelStudioServer
@@ -39,6 +41,19 @@ OUT = REPO / "docs" / "screenshots"
 # Samples whose first two entities the endpoint swaps: translated names of one label (the check
 # cannot confirm the pairing) and transliterated ones (a suspect pairing, with hints).
 SWAPPED = ("n01005024", "n01020021")
+
+
+# Right to left: Article 1 of the Universal Declaration of Human Rights (OHCHR), EN -> AR.
+RTL_ID = "udhr-1:en-ar"
+RTL_SOURCE = "All human beings are born free and equal in dignity and rights."
+RTL_TARGET = "يولد جميع الناس أحرارًا متساوين في الكرامة والحقوق."
+
+
+def add_rtl_candidate(run: Path) -> None:
+    """An EN->AR pair beside the sample's, to see Arabic laid out right to left."""
+    pair = Candidate(RTL_ID, "udhr-1", "en", "ar", RTL_SOURCE, RTL_TARGET, (), (), "passed")
+    with CandidateStore(run).writer() as writer:
+        writer.add(pair.with_verdict((), 0.8))
 
 
 def free_port() -> int:
@@ -102,6 +117,7 @@ def main() -> None:
                     overrides={"base_urls": [ref.base_url], "model": "reference"}, env={}
                 )
                 translate_job([REPO / "sample" / "en-pud.iob2"], run, "en", "zh", settings)
+            add_rtl_candidate(run)
             review_push_job(run, "screenshots", server, RoutingSettings("all"))
             project_id = next(
                 p.id for p in server.sdk.projects.list(title="screenshots") if p.title
@@ -110,13 +126,14 @@ def main() -> None:
             driver = browser()
             try:
                 log_in(driver, url, "admin@parallelner.local", password)
-                for sid in [*args.ids, *SWAPPED]:
-                    task = tasks.get(f"{sid}:en-zh")
+                for sid in [*args.ids, *SWAPPED, RTL_ID]:
+                    task = tasks.get(f"{sid}:en-zh") or tasks.get(sid)
                     if task is None:
                         print(f"{sid}: not pushed (rejected)")
                         continue
                     print(f"{sid}: {task['data']['pairing_note']}")
-                    shoot(driver, url, project_id, task["id"], OUT / f"review-{sid}.png")
+                    name = sid.split(":")[0]
+                    shoot(driver, url, project_id, task["id"], OUT / f"review-{name}.png")
             finally:
                 driver.quit()
         finally:

@@ -6,7 +6,8 @@ percentile of target/source divided by 1.25 to the 99.5th percentile times 1.25,
 direction by reciprocals (EN<->DE, PT, RU, SV); EN<->ZH keeps its wider hand-set band (measured
 zh/en 0.21-0.94). Any other pair gets (0.4, 2.5) scaled by how much each side's script carries
 per character: Han 0.38 of a Latin letter (the PUD zh/en median), kana 0.5, Hangul 0.45.
-Sources shorter than 20 characters are not judged: their ratios are noise.
+Sources shorter than 20 characters are not judged (their ratios are noise), and under 40 the
+band is 1.5 times wider on both sides.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ LENGTH_RATIO = "length_ratio"
 #: (0.5th, 99.5th percentile) of len(target) / len(source), EN -> xx, on UNER PUD.
 MEASURED = {"de": (0.794, 1.750), "pt": (0.698, 1.518), "ru": (0.635, 1.750), "sv": (0.762, 1.423)}
 MARGIN = 1.25
-#: Below this many source characters a ratio says nothing: the check does not reject.
+#: Below this many source characters a ratio says nothing: the check does not reject; below
+#: SHORT_CHARS the band is widened by SHORT_WIDENING on both sides.
 MIN_CHARS = 20
+SHORT_CHARS = 40
+SHORT_WIDENING = 1.5
 
 
 def _measured_bands() -> dict[str, tuple[float, float]]:
@@ -58,6 +62,9 @@ def band(src_lang: str, tgt_lang: str, lo: float = 0.0, hi: float = 0.0) -> tupl
 
 def check_length(c: Candidate, lo: float = 0.0, hi: float = 0.0) -> str | None:
     low, high = band(c.src_lang, c.tgt_lang, lo, hi)
-    if _visible(c.src_text) < MIN_CHARS:
+    chars = _visible(c.src_text)
+    if chars < MIN_CHARS:
         return None  # "I spotted a few." is "Jag lade märke till några stycken." (2.2x)
+    if chars < SHORT_CHARS:  # and back (0.45x): short sentences vary more
+        low, high = low / SHORT_WIDENING, high * SHORT_WIDENING
     return None if low <= length_ratio(c) <= high else LENGTH_RATIO
