@@ -319,6 +319,15 @@ def print_review_report(report: dict, console: Console) -> None:
     )
 
 
+#: The exit code of each error a user acts on (printed as one line: ``error: ...``).
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (ConfigError, 2),
+    (EndpointError, 3),
+    (ReviewServerError, 4),
+    (LockHeld, 5),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console()
@@ -347,18 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as e:
         print(e, file=sys.stderr)
         return 2
-    except ConfigError as e:
+    except (ConfigError, EndpointError, ReviewServerError, LockHeld) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    except ReviewServerError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 4
-    except EndpointError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 3
-    except LockHeld as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 5
+        return next(code for kind, code in EXIT_CODES if isinstance(e, kind))
     except OSError as e:
         print(f"error: {describe_os_error(e)}", file=sys.stderr)
         return 6
