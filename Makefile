@@ -36,6 +36,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --latency 0.2
 	$(BIN)/python benchmarks/filters.py
 	$(BIN)/python benchmarks/alignment.py
+	$(BIN)/python benchmarks/languages.py
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/flow_overhead.py
 
