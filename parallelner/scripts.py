@@ -31,23 +31,6 @@ def is_cjk(ch: str) -> bool:
     return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
 
 
-# Scripts written without spaces between words whose tokens are grapheme clusters:
-# Thai, Lao, Tibetan, Myanmar, Khmer.
-_UNSPACED_RANGES: tuple[tuple[int, int], ...] = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x0F00, 0x0FFF),  # Tibetan
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x19E0, 0x19FF),  # Khmer symbols
-)
-
-
-def is_unspaced_script(ch: str) -> bool:
-    """True for a letter of Thai, Lao, Tibetan, Myanmar or Khmer (no spaces between words)."""
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in _UNSPACED_RANGES)
-
-
 def is_han(ch: str) -> bool:
     """True for a Han ideograph (simplified or traditional)."""
     cp = ord(ch)
@@ -106,6 +89,7 @@ _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = tuple(
             (0x1100, 0x11FF, "Hangul"),
             (0x1200, 0x139F, "Ethiopic"),
             (0x1780, 0x17FF, "Khmer"),
+            (0x19E0, 0x19FF, "Khmer"),
             (0x1C90, 0x1CBF, "Georgian"),
             (0x1E00, 0x1EFF, "Latin"),
             (0x1F00, 0x1FFF, "Greek"),
@@ -141,6 +125,15 @@ def script_of(ch: str) -> str:
     if k >= 0 and cp <= _SCRIPT_RANGES[k][1]:
         return _SCRIPT_RANGES[k][2]
     return "Other"
+
+
+#: Scripts written without spaces between words whose tokens are grapheme clusters.
+UNSPACED_SCRIPTS = frozenset({"Thai", "Lao", "Tibetan", "Myanmar", "Khmer"})
+
+
+def is_unspaced_script(ch: str) -> bool:
+    """True for a character of Thai, Lao, Tibetan, Myanmar or Khmer (no spaces between words)."""
+    return script_of(ch) in UNSPACED_SCRIPTS
 
 
 def script_counts(text: str) -> Counter[str]:

@@ -20,7 +20,7 @@ from parallelner.candidate_store import CandidateStore
 from parallelner.errors import InputError
 from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
-from parallelner.export.parquet import ShardWriter, remove_leftovers
+from parallelner.export.parquet import ShardWriter
 from parallelner.export.selection import Include, select_rows
 from parallelner.export.tokens import tokens_and_tags
 from parallelner.locks import hold
@@ -100,7 +100,6 @@ def _export(
             pair = f"{row['src_lang']}-{row['tgt_lang']}"
             if pair not in writers:
                 _pair_folder(corpus, row)
-                remove_leftovers(corpus / pair)
                 writers[pair] = ShardWriter(corpus / pair, schema, shard_rows, suffix)
                 if fmt == "alignxie":
                     jsonl[pair] = (corpus / pair / "alignxie.jsonl.tmp").open("w", encoding="utf-8")

@@ -25,12 +25,6 @@ class Shard:
     sha256: str
 
 
-def remove_leftovers(folder: Path) -> None:
-    """Temporary files of an export that was killed."""
-    for tmp in folder.glob(".part-*.tmp"):
-        tmp.unlink()
-
-
 class ShardWriter:
     """Writes rows into ``folder/part-00000.parquet``, ``part-00001`` ..., ``shard_rows`` each,
     streaming row groups so memory holds one row group, not one shard."""

@@ -17,7 +17,7 @@ from parallelner.filters.alignment import ENTITY_MISALIGNED, Alignment, check_al
 from parallelner.filters.copying import UNTRANSLATED, copy_share
 from parallelner.filters.entities import check_entities
 from parallelner.filters.language import LanguageCounts, check_language
-from parallelner.filters.length import band, check_length, length_ratio
+from parallelner.filters.length import band, length_ratio, length_reason
 from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
 from parallelner.llm.client import ChatBackend
 from parallelner.prompts import load_alignment_prompt
@@ -128,7 +128,7 @@ class FilterContext:
         reasons = {
             lang_reason,
             UNTRANSLATED if copied > s.untranslated_overlap else None,
-            check_length(c, s.min_length_ratio, s.max_length_ratio),
+            length_reason(c, ratio, lo, hi),
             *check_entities(c),
         }
         alignment = check_alignment(c)

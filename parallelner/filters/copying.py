@@ -69,7 +69,3 @@ def copy_share(c: Candidate) -> float:
         return 0.0
     source_words = set(_WORD.findall(src))
     return sum(w in source_words for w in common) / len(common)
-
-
-def check_untranslated(c: Candidate, max_share: float) -> str | None:
-    return UNTRANSLATED if copy_share(c) > max_share else None

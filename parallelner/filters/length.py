@@ -60,11 +60,11 @@ def band(src_lang: str, tgt_lang: str, lo: float = 0.0, hi: float = 0.0) -> tupl
     return (lo or default[0], hi or default[1])
 
 
-def check_length(c: Candidate, lo: float = 0.0, hi: float = 0.0) -> str | None:
-    low, high = band(c.src_lang, c.tgt_lang, lo, hi)
+def length_reason(c: Candidate, ratio: float, low: float, high: float) -> str | None:
+    """``length_ratio`` or None: ``ratio`` (``length_ratio(c)``) against the band (low, high)."""
     chars = _visible(c.src_text)
     if chars < MIN_CHARS:
         return None  # "I spotted a few." is "Jag lade märke till några stycken." (2.2x)
     if chars < SHORT_CHARS:  # and back (0.45x): short sentences vary more
         low, high = low / SHORT_WIDENING, high * SHORT_WIDENING
-    return None if low <= length_ratio(c) <= high else LENGTH_RATIO
+    return None if low <= ratio <= high else LENGTH_RATIO
