@@ -8,11 +8,14 @@ language (the OHCHR translations, free to reproduce), and UNER PUD pairs from th
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import regex
 
+from parallelner.config import FilterSettings
 from parallelner.export.tokens import tokens_and_tags
+from parallelner.filters import FilterContext
 from parallelner.filters.copying import copy_share
 from parallelner.filters.language import UNKNOWN_SCORE, LanguageCounts, check_language
 from parallelner.filters.length import DEFAULT_BAND, band
@@ -182,3 +185,12 @@ def test_unknown_pairs_get_a_wide_band_scaled_by_script_density():
 
 def visible(text: str) -> int:
     return len("".join(text.split()))
+
+
+def test_unknown_verdicts_are_counted_for_the_report():
+    context = FilterContext(FilterSettings())
+    for lang in ("yo", "el"):  # the filters read the kept reply, as for a real candidate
+        reply = json.dumps({"translation": UDHR[lang], "entities": []}, ensure_ascii=False)
+        context.judge(replace(_candidate(lang, UDHR[lang]), raw_reply=reply))
+    figures = context.figures()
+    assert figures["language_checks"] == 2 and figures["language_unknown"] == 1

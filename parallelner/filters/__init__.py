@@ -190,6 +190,7 @@ class FilterContext:
             "language_checks": checks,
             "langdetect_calls": calls,
             "langdetect_saved": checks - calls,
+            "language_unknown": self.language.unknown,
             "alignment": dict(sorted(self.alignment.items())),
             "verify": asdict(self.verify),
             "round_trips": self.round_trips,
