@@ -37,3 +37,23 @@ def translate_both_ways(pairs: Path, inputs: dict, out: Path, faults: dict | Non
         langs = list(inputs)
         for src, tgt in (langs, langs[::-1]):
             translate_job([inputs[src]], out, src, tgt, settings)
+
+
+def repeated_inputs(
+    folder: Path, per_direction: int, langs: tuple[str, ...] = ("en", "zh")
+) -> dict:
+    """The 691 PUD sentences of each language repeated with distinct ids (``id#k``) up to
+    ``per_direction`` samples, as JSONL files in ``folder`` (real sentences, repeated)."""
+    from parallelner.readers import read_samples
+    from parallelner.shards import sample_line
+
+    paths = {}
+    for lang in langs:
+        samples = list(read_samples([DATA / f"{lang}_pud.iob2"], lang))
+        path = folder / f"{lang}-repeated-{per_direction}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for k in range(per_direction):
+                s = samples[k % len(samples)]
+                fh.write(sample_line(type(s)(f"{s.id}#{k}", s.lang, s.text, s.entities)))
+        paths[lang] = path
+    return paths

@@ -14,23 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA
-
-
-def repeated_inputs(folder: Path, per_direction: int) -> dict[str, Path]:
-    from parallelner.readers import read_samples
-    from parallelner.shards import sample_line
-
-    paths = {}
-    for lang in ("en", "zh"):
-        samples = list(read_samples([DATA / f"{lang}_pud.iob2"], lang))
-        path = folder / f"{lang}-repeated.jsonl"
-        with path.open("w", encoding="utf-8") as fh:
-            for k in range(per_direction):
-                s = samples[k % len(samples)]
-                fh.write(sample_line(type(s)(f"{s.id}#{k}", s.lang, s.text, s.entities)))
-        paths[lang] = path
-    return paths
+from common import DATA, repeated_inputs
 
 
 def main() -> None:

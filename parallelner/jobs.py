@@ -319,8 +319,10 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
             finally:
                 await backend.aclose()
 
-        asyncio.run(main())
-        if cache is not None:
-            cache.close()
+        try:
+            asyncio.run(main())
+        finally:
+            if cache is not None:
+                cache.close()
     run = RunFigures(wall_seconds=time.perf_counter() - started)
     return write_report(out_dir, run, {"filters": context.figures()})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from parallelner.records import Sample, Span
@@ -87,6 +87,11 @@ class AlignmentPrompt:
     @property
     def response_format(self) -> dict[str, object]:
         return response_format(self.schema_name, self.schema_json)
+
+    @cached_property
+    def params(self) -> dict[str, object]:
+        """The decoding parameters of every verification call (one object: serialised once)."""
+        return {"temperature": 0.0, "max_tokens": 1024, "response_format": self.response_format}
 
     def messages(
         self, src_lang: str, tgt_lang: str, text: str, translation: str, entities: tuple[Span, ...]

@@ -49,19 +49,29 @@ class _Outcome:
     model: str
 
 
+def request_params(prompts: PromptSet, cfg: TranslateSettings) -> dict[str, object]:
+    """The decoding parameters of every request of a run (one object, serialised once)."""
+    return {
+        "temperature": cfg.temperature,
+        "max_tokens": cfg.max_tokens,
+        "response_format": prompts.response_format,
+    }
+
+
 class _SampleJob:
     """The rounds of requests for one sample, with its token and attempt counts."""
 
     def __init__(
-        self, sample: Sample, client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings
+        self,
+        sample: Sample,
+        client: ChatBackend,
+        prompts: PromptSet,
+        cfg: TranslateSettings,
+        params: dict[str, object] | None = None,
     ):
         self.sample, self.client, self.prompts, self.cfg = sample, client, prompts, cfg
         self.attempts = self.prompt_tokens = self.completion_tokens = 0
-        self.params: dict[str, object] = {
-            "temperature": cfg.temperature,
-            "max_tokens": cfg.max_tokens,
-            "response_format": prompts.response_format,
-        }
+        self.params = params if params is not None else request_params(prompts, cfg)
 
     async def run(self) -> Candidate:
         first = self.prompts.messages(self.sample, self.cfg.tgt_lang)
@@ -172,10 +182,15 @@ class _SampleJob:
 
 
 async def translate_sample(
-    sample: Sample, client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings
+    sample: Sample,
+    client: ChatBackend,
+    prompts: PromptSet,
+    cfg: TranslateSettings,
+    params: dict[str, object] | None = None,
 ) -> Candidate:
-    """The candidate for one sample (never raises for a bad reply or a failed call)."""
-    return await _SampleJob(sample, client, prompts, cfg).run()
+    """The candidate for one sample (never raises for a bad reply or a failed call);
+    ``params``: the run's ``request_params``, shared by its samples."""
+    return await _SampleJob(sample, client, prompts, cfg, params).run()
 
 
 async def translate(
@@ -187,9 +202,11 @@ async def translate(
     long the corpus is.
     """
     pending: set[asyncio.Task[Candidate]] = set()
+    params = request_params(prompts, cfg)
     try:
         for sample in samples:
-            pending.add(asyncio.create_task(translate_sample(sample, client, prompts, cfg)))
+            job = translate_sample(sample, client, prompts, cfg, params)
+            pending.add(asyncio.create_task(job))
             if len(pending) >= cfg.concurrency:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:

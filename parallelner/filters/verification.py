@@ -64,10 +64,9 @@ async def verify_alignment(
     projected) and compare the answer with the projection."""
     projected = tuple(s for s in c.tgt_entities if s is not None)
     messages = prompt.messages(c.src_lang, c.tgt_lang, c.src_text, c.tgt_text, c.src_entities)
-    params = {"temperature": 0.0, "max_tokens": 1024, "response_format": prompt.response_format}
     try:
         reply = await backend.complete(
-            model, messages, prompt_version=prompt.version, params=params
+            model, messages, prompt_version=prompt.version, params=prompt.params
         )
     except LLMCallFailed:
         return Verification(UNKNOWN, failed=True)

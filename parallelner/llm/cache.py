@@ -3,6 +3,9 @@
 SQLite in WAL mode: one file, safe across processes, a row per distinct request. The key covers
 what determines the reply (model, prompt version, messages, decoding parameters), never the
 endpoint URL or the API key, so a pool of replicas shares one cache and no secret is stored.
+Replies are written in batches, one transaction per ``FLUSH_ROWS`` replies or ``FLUSH_SECONDS``
+(and at close): a killed run loses at most the calls in flight and the last quarter second's
+replies, and pays for those again on the rerun.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from parallelner.errors import ConfigError
 T = TypeVar("T")
 
 Messages = list[dict[str, str]]
+
+FLUSH_ROWS = 256
+FLUSH_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,8 @@ class ResponseCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = self._guarded(self._connect)
+        self._pending: dict[str, tuple[object, ...]] = {}
+        self._flushed_at = time.monotonic()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -86,6 +94,9 @@ class ResponseCache:
             ) from None
 
     def get(self, key: str) -> ChatReply | None:
+        if (waiting := self._pending.get(key)) is not None:
+            _, model, _, content, prompt_tokens, completion_tokens, _ = waiting
+            return ChatReply(content, model, prompt_tokens, completion_tokens, cached=True)  # type: ignore[arg-type]
         query = "SELECT content, model, prompt_tokens, completion_tokens FROM replies WHERE key = ?"
         row = self._guarded(lambda: self._db.execute(query, (key,)).fetchone())
         if row is None:
@@ -102,14 +113,35 @@ class ResponseCache:
             reply.completion_tokens,
             time.time(),
         )
-        self._guarded(
-            lambda: self._db.execute(
-                "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?)", values
-            )  # fmt: skip
-        )
+        self._pending[key] = values
+        if len(self._pending) >= FLUSH_ROWS or time.monotonic() - self._flushed_at >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the waiting replies in one transaction."""
+        self._flushed_at = time.monotonic()
+        if not self._pending:
+            return
+        rows = list(self._pending.values())
+
+        def write() -> None:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO replies VALUES (?,?,?,?,?,?,?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+        self._guarded(write)
+        self._pending.clear()
 
     def __len__(self) -> int:
+        self.flush()
         return self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self.flush()
+        finally:
+            self._db.close()
