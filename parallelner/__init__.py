@@ -1,8 +1,15 @@
 """parallelner: build human-verified bilingual parallel NER corpora with an LLM."""
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("parallelner")
-except PackageNotFoundError:  # running from a checkout that was not installed
-    __version__ = "0.0.0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata only when asked (importlib.metadata
+    costs more than the rest of ``parallelner --help``)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'parallelner' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("parallelner")
+    except PackageNotFoundError:  # running from a checkout that was not installed
+        return "0.0.0+unknown"

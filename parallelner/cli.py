@@ -13,15 +13,18 @@ import errno
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from parallelner.config import Settings, load_settings
-from parallelner.errors import ConfigError, InputError
-from parallelner.llm.client import EndpointError
+# Only what `parallelner --help` needs is imported here; each command imports its own stack
+# (openai, pyarrow, label_studio_sdk, pandas) when it runs.
+from parallelner.errors import ConfigError, EndpointError, InputError, ReviewServerError
+from parallelner.formats import FORMATS
 from parallelner.locks import LockHeld
-from parallelner.readers import FORMATS
-from parallelner.review.label_studio import ReviewServerError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from parallelner.config import Settings
 
 _PACKAGED_SAMPLE = Path(__file__).parent / "_sample"
 SAMPLE_DIR = (
@@ -65,6 +68,8 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Settings:
+    from parallelner.config import load_settings
+
     names = (
         "base_urls",
         "model",
@@ -330,6 +335,8 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from rich.console import Console
+
     console = Console()
     try:
         if args.command == "reference-server":

@@ -21,3 +21,12 @@ class InputError(Exception):
 
 class ConfigError(Exception):
     """A setting that is missing or wrong; the message names the flag or variable."""
+
+
+class EndpointError(Exception):
+    """A failure of the LLM endpoint no retry can fix (bad key, unknown model, unreachable);
+    the run stops with this message."""
+
+
+class ReviewServerError(Exception):
+    """Label Studio stayed unreachable (or kept failing) for the whole retry budget."""

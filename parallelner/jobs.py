@@ -21,8 +21,8 @@ from parallelner.checksums import file_sha256
 from parallelner.config import Settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.filters import FilterContext
+from parallelner.llm.backend import ChatBackend, ClientStats
 from parallelner.llm.cache import ResponseCache
-from parallelner.llm.client import ChatBackend, ChatClient, ClientStats
 from parallelner.locks import hold
 from parallelner.prompts import load_prompts
 from parallelner.readers import Format, Quarantine, ReadStats, read_samples
@@ -63,6 +63,8 @@ def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend
         return VLLMEngineClient(settings.model, cache=cache)
     if settings.backend != "openai":
         raise ConfigError(f"--backend: {settings.backend!r} is not 'openai' or 'vllm'")
+    from parallelner.llm.client import ChatClient  # imports openai: only a run that calls it
+
     return ChatClient(
         settings.base_urls,
         settings.api_key,

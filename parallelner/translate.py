@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from parallelner.llm.client import ChatBackend, LLMCallFailed
+from parallelner.llm.backend import ChatBackend, LLMCallFailed
 from parallelner.projection import ENTITY_MISSING, ENTITY_NOT_FOUND, locate_entities
 from parallelner.prompts import Message, PromptSet, lang_name
 from parallelner.records import Candidate, Sample, Span

@@ -13,6 +13,7 @@ import pytest
 from conftest import settings_for
 
 from parallelner.candidate_store import CandidateStore
+from parallelner.errors import ReviewServerError
 from parallelner.jobs import translate_job
 from parallelner.records import Candidate, Span
 from parallelner.review.audit import wilson_interval
@@ -24,7 +25,6 @@ from parallelner.review.jobs import (
     review_push_job,
     review_report_job,
 )
-from parallelner.review.label_studio import ReviewServerError
 
 EMOJI_SRC = "🎉 John Smith flew to Beijing 🇨🇳 today."
 EMOJI_TGT = "🎉约翰·史密斯今天飞往北京🇨🇳。"

@@ -19,7 +19,7 @@ from parallelner.filters.entities import check_entities
 from parallelner.filters.language import LanguageCounts, check_language
 from parallelner.filters.length import band, length_ratio, length_reason
 from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
-from parallelner.llm.client import ChatBackend
+from parallelner.llm.backend import ChatBackend
 from parallelner.prompts import load_alignment_prompt
 from parallelner.records import Candidate
 from parallelner.reply import MalformedReply, parse_reply

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
-from parallelner.llm.client import ChatBackend
+from parallelner.llm.backend import ChatBackend
 from parallelner.prompts import load_prompts
 from parallelner.records import Candidate, RecordError, Sample, Span
 from parallelner.translate import TranslateSettings, translate_sample

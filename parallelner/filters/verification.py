@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parallelner.llm.client import ChatBackend, LLMCallFailed
+from parallelner.llm.backend import ChatBackend, LLMCallFailed
 from parallelner.projection import find_occurrences
 from parallelner.prompts import AlignmentPrompt
 from parallelner.records import Candidate, Span

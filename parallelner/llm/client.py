@@ -12,8 +12,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 import httpx2
 import openai
@@ -21,6 +20,8 @@ from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from parallelner.errors import EndpointError
+from parallelner.llm.backend import ClientStats, LLMCallFailed
 from parallelner.llm.cache import ChatReply, Messages, ResponseCache
 from parallelner.llm.wire import (
     FrozenParams,
@@ -36,43 +37,6 @@ COOLDOWN_SECONDS = 2.0
 # Before any request has succeeded, this many calls failing with one and the same error mean
 # the endpoint (or the request) is wrong, not the samples: the run stops.
 SAME_ERROR_LIMIT = 20
-
-
-class LLMCallFailed(Exception):
-    """A request that still failed after every retry; the sample is marked ``failed``."""
-
-
-class EndpointError(Exception):
-    """A failure no retry can fix (bad key, unknown model); the run stops with this message."""
-
-
-@dataclass
-class ClientStats:
-    """Counts of one client's life: what was sent, retried, served from the cache."""
-
-    requests: int = 0
-    cache_hits: int = 0
-    retries: int = 0
-    failures: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def count_error(self, exc: BaseException) -> None:
-        name = type(exc).__name__
-        self.errors[name] = self.errors.get(name, 0) + 1
-
-
-class ChatBackend(Protocol):
-    """What translate needs of a backend: ChatClient (HTTP) or VLLMEngineClient (in process)."""
-
-    stats: ClientStats
-
-    async def complete(
-        self, model: str, messages: Messages, *, prompt_version: str, params: Mapping[str, object]
-    ) -> ChatReply: ...
-
-    async def aclose(self) -> None: ...
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from parallelner.llm.backend import ClientStats, LLMCallFailed
 from parallelner.llm.cache import ChatReply, Messages, ResponseCache, request_key
-from parallelner.llm.client import ClientStats, LLMCallFailed
 
 try:  # import guard: vllm is an optional, GPU-only extra
     import vllm

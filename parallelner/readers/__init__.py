@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal
 
 from parallelner.errors import InputError
+from parallelner.formats import FORMATS, Format
 from parallelner.readers.base import Located, OnBadRecord, Quarantine, ReadStats, apply_policy
 from parallelner.readers.conll import read_conll
 from parallelner.readers.jsonl import read_jsonl
 from parallelner.readers.parquet import read_parquet
 from parallelner.records import Sample
-
-Format = Literal["auto", "conll", "chars", "jsonl", "parquet"]
-FORMATS: tuple[str, ...] = ("auto", "conll", "chars", "jsonl", "parquet")
 
 _BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 

@@ -14,20 +14,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parallelner.atomic import write_table_atomically, write_text_atomically
 from parallelner.candidate_store import CandidateStore
-from parallelner.errors import ConfigError
+from parallelner.errors import ConfigError, ReviewServerError
 from parallelner.locks import hold, project_lock_dir
 from parallelner.records import DECISION_SCHEMA, decision_to_row
 from parallelner.review.audit import precision_estimate
 from parallelner.review.decisions import decide
-from parallelner.review.label_studio import LabelStudioServer, ReviewServerError, _transient
 from parallelner.review.routing import AUDIT, Policy, route_for
 from parallelner.review.tasks import labeling_config, task_for
+
+if TYPE_CHECKING:  # label_studio_sdk is imported by the commands that talk to Label Studio
+    from parallelner.review.label_studio import LabelStudioServer
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def _existing_ids(server: LabelStudioServer, project_id: int) -> set[str]:
 
 def _import_chunk(server: LabelStudioServer, project_id: int, chunk: list[dict]) -> int:
     """Import one chunk; after a failure, re-check which tasks arrived so none is doubled."""
+    from parallelner.review.label_studio import _transient
+
     deadline = time.monotonic() + server.retry_seconds
     delay = 0.5
     while chunk:

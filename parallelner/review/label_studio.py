@@ -18,14 +18,10 @@ from pydantic import SecretStr
 from tenacity import Retrying, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from parallelner.errors import ConfigError
+from parallelner.errors import ConfigError, ReviewServerError
 
 T = TypeVar("T")
 URL_ENV, KEY_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"
-
-
-class ReviewServerError(Exception):
-    """Label Studio stayed unreachable (or kept failing) for the whole retry budget."""
 
 
 def _transient(exc: BaseException) -> bool:
