@@ -1,7 +1,9 @@
 """translate_flow: read -> translate + project -> filter, one Prefect task per shard of samples.
 
 Inside a shard, requests go out concurrently (bounded by ``endpoint.concurrency``). Shard tasks
-are cached by (shard content hash, settings fingerprint, output folder) with INPUTS + TASK_SOURCE,
+run in worker processes (Prefect's ProcessPoolTaskRunner, ``parallel_shards`` at a time), each
+with its own interpreter, so shards use every core; the flow process holds the folder lock for
+all of them. Shard tasks are cached by (shard content hash, settings fingerprint, output folder) with INPUTS + TASK_SOURCE,
 their cache records kept in ``OUT/.prefect-cache``: a rerun after a crash skips finished shards,
 and an unfinished one resumes where its candidate parts stop (its finished LLM calls come from
 the response cache).
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.config import CorpusConfig, DirectionConfig
 from parallelner.candidate_store import CandidateStore
@@ -74,7 +76,8 @@ def translate_shard(
     failures behind runs again, and retries them, instead of being answered from the cache.
     """
     del fingerprint, failed_before  # part of the cache key only
-    resolved = load_settings(overrides=settings)
+    # One process per shard task already: no worker processes inside it.
+    resolved = load_settings(overrides={**settings, "workers": 1})
     figures = translate_job(
         [Path(shard.path)],
         Path(out),
@@ -84,6 +87,7 @@ def translate_shard(
         fmt="jsonl",
         record_sources=False,
         summarize=False,
+        lock=False,  # the flow process holds the folder lock for its shard tasks
     )
     return {
         "shard": shard.index,
@@ -120,7 +124,7 @@ def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -
     return write_report(config.out_dir, run, extra)
 
 
-@flow(name="translate", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="translate", task_runner=ProcessPoolTaskRunner(max_workers=2))
 def translate_flow(config: CorpusConfig) -> dict:
     """Every direction of the config, shard by shard; the run's report.
 
@@ -166,4 +170,4 @@ def failed_in(shard: ShardSpec, failed: set[str]) -> int:
 def with_parallel_shards(config: CorpusConfig):
     """translate_flow with ``config.parallel_shards`` shard tasks at a time."""
     workers = max(1, config.parallel_shards)
-    return translate_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
+    return translate_flow.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))

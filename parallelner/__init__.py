@@ -1,7 +1,6 @@
 """parallelner: build human-verified bilingual parallel NER corpora with an LLM."""
 
 
-
 def __getattr__(name: str) -> str:
     """``__version__``, read from the installed metadata only when asked (importlib.metadata
     costs more than the rest of ``parallelner --help``)."""

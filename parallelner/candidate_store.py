@@ -60,10 +60,11 @@ class CandidateStore:
             except (RecordError, KeyError, TypeError, ValueError) as e:
                 raise _bad_part(part, f"invalid record {row.get('id')!r} ({e})") from None
 
-    def done_ids(self) -> set[str]:
-        """Ids of every candidate already written (what a rerun must not redo)."""
+    def done_ids(self, parts: list[Path] | None = None) -> set[str]:
+        """Ids of every candidate already written (what a rerun must not redo), or of those
+        in ``parts``."""
         ids: set[str] = set()
-        for part in self.parts():
+        for part in self.parts() if parts is None else parts:
             ids.update(self._table(part, ["id"]).column("id").to_pylist())
         return ids
 

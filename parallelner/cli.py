@@ -44,7 +44,13 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model name (env PARALLELNER_MODEL)")
     p.add_argument("--escalate-model", help="stronger model for samples the first one fails")
     p.add_argument("--backend", choices=("openai", "vllm"), help="HTTP endpoint or in-process vLLM")
-    p.add_argument("--concurrency", type=int, help="requests in flight (default 64)")
+    p.add_argument("--concurrency", type=int, help="requests in flight, in all (default 64)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="translate processes sharing --concurrency (default: one per core once there are "
+        "1000 samples each)",
+    )
     p.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     p.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
     p.add_argument("--max-attempts", type=int, help="rounds per sample incl. repairs (default 3)")
@@ -76,6 +82,7 @@ def _load(args: argparse.Namespace) -> Settings:
         "escalate_model",
         "backend",
         "concurrency",
+        "workers",
         "timeout",
         "max_retries",
         "max_attempts",

@@ -43,7 +43,8 @@ class Settings:
     model: str = ""
     escalate_model: str = ""
     backend: str = "openai"
-    concurrency: int = 64
+    concurrency: int = 64  # requests in flight, in all (shared by the workers)
+    workers: int = 0  # translate worker processes; 0: one per core when there is work enough
     timeout: float = 120.0
     max_retries: int = 6
     max_attempts: int = 3

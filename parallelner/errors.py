@@ -18,6 +18,9 @@ class InputError(Exception):
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.message}"
 
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:
+        return (type(self), (self.path, self.line, self.message))  # picklable: workers send it
+
 
 class ConfigError(Exception):
     """A setting that is missing or wrong; the message names the flag or variable."""

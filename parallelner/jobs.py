@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -21,87 +23,23 @@ from parallelner.checksums import file_sha256
 from parallelner.config import Settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.filters import FilterContext
-from parallelner.llm.backend import ChatBackend, ClientStats
-from parallelner.llm.cache import ResponseCache
+from parallelner.llm.backend import ClientStats
 from parallelner.locks import hold
-from parallelner.prompts import load_prompts
+from parallelner.pool import WorkerSpec, run_pool, share_of
 from parallelner.readers import Format, Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate, RecordError, Sample, check_lang
 from parallelner.report import RunFigures, write_report
-from parallelner.translate import TranslateSettings, translate
+from parallelner.share import (
+    Progress,
+    ShareFigures,
+    make_backend,
+    open_cache,
+    translate_settings,
+    translate_share,
+)
+from parallelner.translate import TranslateSettings
 
-
-@dataclass
-class Progress:
-    """Running counts a progress bar shows; ``on_candidate`` is called after each one."""
-
-    done: int = 0
-    by_status: dict[str, int] = field(
-        default_factory=lambda: {"passed": 0, "rejected": 0, "failed": 0}
-    )
-    on_candidate: Callable[[Progress], None] | None = None
-    requests: Callable[[], int] | None = None  # requests sent so far, set by the job
-
-    def add(self, candidate: Candidate) -> None:
-        self.done += 1
-        self.by_status[candidate.status] += 1
-        if self.on_candidate:
-            self.on_candidate(self)
-
-
-def open_cache(settings: Settings, out_dir: Path) -> ResponseCache | None:
-    """The response cache the settings name (None when ``cache = "off"``)."""
-    path = settings.cache_path(out_dir)
-    return ResponseCache(path) if path else None
-
-
-def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend:
-    """The chat backend the settings ask for: HTTP endpoints, or vLLM in this process."""
-    if settings.backend == "vllm":
-        from parallelner.llm.vllm_engine import VLLMEngineClient
-
-        return VLLMEngineClient(settings.model, cache=cache)
-    if settings.backend != "openai":
-        raise ConfigError(f"--backend: {settings.backend!r} is not 'openai' or 'vllm'")
-    from parallelner.llm.client import ChatClient  # imports openai: only a run that calls it
-
-    return ChatClient(
-        settings.base_urls,
-        settings.api_key,
-        timeout=settings.timeout,
-        max_retries=settings.max_retries,
-        cache=cache,
-    )
-
-
-def _skip_done(
-    samples: Iterable[Sample], done: set[str], tgt: str, run: RunFigures
-) -> Iterator[Sample]:
-    for sample in samples:
-        if Candidate.make_id(sample.id, sample.lang, tgt) in done:
-            run.already_done += 1
-        else:
-            yield sample
-
-
-async def _translate_into(
-    samples: Iterable[Sample],
-    backend: ChatBackend,
-    cfg: TranslateSettings,
-    context: FilterContext,
-    store: CandidateStore,
-    rows_per_part: int,
-    progress: Progress,
-) -> int:
-    prompts = load_prompts()
-    written = 0
-    with store.writer(rows_per_part) as writer:
-        async for candidate in translate(samples, backend, prompts, cfg):
-            candidate = await context.judge_async(candidate)
-            writer.add(candidate)
-            progress.add(candidate)
-            written += 1
-    return written
+__all__ = ["Progress", "filter_job", "translate_job"]
 
 
 def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: str) -> None:
@@ -148,6 +86,7 @@ def translate_job(
     progress: Progress | None = None,
     record_sources: bool = True,
     summarize: bool = True,
+    lock: bool = True,
 ) -> dict:
     """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json.
 
@@ -156,12 +95,15 @@ def translate_job(
     is locked for the run. report.json is written even when the run stops on an error.
     record_sources: add the inputs to ``inputs.json`` (the flows record the original files,
     not their shards). summarize: write report.json (the flows write one at the end).
+    lock: take the folder lock (False: the caller holds it, e.g. the flow whose shard tasks
+    run in other processes).
     """
     if not settings.model:
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
     check_direction(src_lang, tgt_lang)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with hold(out_dir, f"parallelner translate {src_lang}-{tgt_lang}"):
+    held = hold(out_dir, f"parallelner translate {src_lang}-{tgt_lang}") if lock else nullcontext()
+    with held:
         job = _TranslateJob(out_dir, src_lang, tgt_lang, settings, progress)
         read = partial(
             read_samples,
@@ -179,7 +121,32 @@ def translate_job(
             raise
         if record_sources:
             record_inputs(out_dir, inputs, src_lang, tgt_lang)
-        return job.run(read(on_bad_record="skip", stats=ReadStats()), summarize)
+        spec = WorkerSpec(
+            inputs=[Path(p) for p in inputs],
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
+            settings=settings,
+            read={"fmt": fmt, "strict": strict, "label_names": label_names, "limit": limit},
+            out_dir=out_dir,
+            parts_at_start=[],
+        )
+        return job.run(spec, summarize)
+
+
+#: Below this many pending samples per worker, extra processes cost more than they give
+#: (each imports the client stack: about a second); ``--workers N`` asks for N regardless.
+SAMPLES_PER_WORKER = 1000
+
+
+def worker_count(requested: int, pending: int, backend: str, cores: int | None = None) -> int:
+    """How many translate processes a run uses: ``requested`` (0: one per core, when every
+    one gets ``SAMPLES_PER_WORKER`` samples), never more than there are samples, one for
+    the in-process vLLM backend (the GPU is in this process)."""
+    if backend == "vllm" or pending <= 1:
+        return 1
+    if requested > 0:
+        return max(1, min(requested, pending))
+    return max(1, min(cores or os.cpu_count() or 1, pending // SAMPLES_PER_WORKER))
 
 
 class _TranslateJob:
@@ -194,20 +161,13 @@ class _TranslateJob:
         progress: Progress | None,
     ) -> None:
         self.out_dir, self.settings = out_dir, settings
+        self.src_lang, self.tgt_lang = src_lang, tgt_lang
         self.store = CandidateStore(out_dir)
         self.started = time.perf_counter()
         self.figures = RunFigures()
-        self.cfg = TranslateSettings(
-            src_lang=src_lang,
-            tgt_lang=tgt_lang,
-            model=settings.model,
-            escalate_model=settings.escalate_model or None,
-            max_attempts=settings.max_attempts,
-            concurrency=settings.concurrency,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-        )
+        self.cfg = translate_settings(settings, src_lang, tgt_lang)
         self.progress = progress or Progress()
+        self.ids: set[str] = set()
 
     def validate(self, read: Callable[..., Iterator[Sample]]) -> None:
         """Read every input once before any request: a bad record stops here (or, with
@@ -216,7 +176,7 @@ class _TranslateJob:
         stats, quarantine = ReadStats(), Quarantine(self.out_dir / "quarantine.jsonl")
         try:
             src, tgt = self.cfg.src_lang, self.cfg.tgt_lang
-            ids = {
+            self.ids = {
                 Candidate.make_id(s.id, src, tgt)
                 for s in read(
                     on_bad_record=self.settings.on_bad_record, quarantine=quarantine, stats=stats
@@ -225,41 +185,31 @@ class _TranslateJob:
         finally:
             quarantine.close()
         self.figures.samples_read, self.figures.skipped_bad_records = stats.read, stats.skipped
-        self.figures.retried_failed = self.store.drop_failed(ids)
+        self.figures.retried_failed = self.store.drop_failed(self.ids)
 
-    def run(self, samples: Iterable[Sample], summarize: bool) -> dict:
-        cache = open_cache(self.settings, self.out_dir)
-        backend = make_backend(self.settings, cache)
-        context = FilterContext(self.settings.filters, backend=backend, translate_cfg=self.cfg)
-        self.progress.requests = lambda: backend.stats.requests
-        stopped: str | None = None
-
-        async def main() -> int:
-            try:
-                pending = _skip_done(
-                    samples, self.store.done_ids(), self.cfg.tgt_lang, self.figures
-                )
-                return await _translate_into(
-                    pending,
-                    backend,
-                    self.cfg,
-                    context,
-                    self.store,
-                    self.settings.rows_per_part,
-                    self.progress,
-                )
-            finally:
-                await backend.aclose()
-
+    def run(self, spec: WorkerSpec, summarize: bool) -> dict:
+        """Translate the samples not done yet, in this process or in worker processes."""
+        spec.parts_at_start = self.store.parts()
+        done = self.store.done_ids(spec.parts_at_start)
+        self.figures.already_done = len(self.ids & done)
+        pending = len(self.ids) - self.figures.already_done
+        workers = worker_count(self.settings.workers, pending, self.settings.backend)
+        figures, stopped = ShareFigures(), None
         try:
-            self.figures.translated = asyncio.run(main())
+            if workers == 1:
+                read = read_samples(spec.inputs, spec.src_lang, on_bad_record="skip", **spec.read)  # type: ignore[arg-type]
+                todo = share_of(read, done, self.tgt_lang, 0, 1)
+                translate_share(todo, self.out_dir, self.cfg, self.settings, self.progress, figures)
+            else:
+                figures = run_pool(spec, workers, self.progress)
         except BaseException as e:
             stopped = f"{type(e).__name__}: {e}"
+            figures = getattr(e, "figures", figures)
             raise
         finally:
-            if cache is not None:
-                cache.close()
-            report = self.report(backend.stats, context.figures(), summarize, stopped)
+            self.figures.translated = figures.translated
+            self.figures.workers = workers
+            report = self.report(figures.stats, figures.filters, summarize, stopped)
         return report
 
     def report(

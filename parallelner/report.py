@@ -35,6 +35,7 @@ class RunFigures:
     already_done: int = 0
     retried_failed: int = 0  # failed candidates removed so that this run retried them
     translated: int = 0
+    workers: int = 1  # translate processes
     requests: int = 0
     cache_hits: int = 0
     retries: int = 0

@@ -1,0 +1,224 @@
+"""Client speed without losing exactly-once: worker processes, the lean request path, batched
+cache writes, a CLI that starts without importing the world. Speed itself is measured by
+benchmarks/ (throughput.py, volume.py); these tests pin the behaviour that makes it safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import settings_for
+from test_chaos import dead_url, ids_once, one_line
+from test_cli import translate
+
+from parallelner.candidate_store import CandidateStore
+from parallelner.jobs import SAMPLES_PER_WORKER, translate_job, worker_count
+from parallelner.llm.cache import ChatReply, ResponseCache, request_key
+from parallelner.llm.wire import (
+    FrozenParams,
+    MalformedCompletion,
+    messages_json,
+    parse_completion,
+    request_body,
+    request_key_of,
+)
+from parallelner.pool import merge_counts, share_of
+from parallelner.prompts import load_prompts
+from parallelner.readers import read_samples
+
+
+def _statuses(out: Path) -> dict[str, tuple[str, str]]:
+    return {c.id: (c.status, c.tgt_text) for c in CandidateStore(out).read()}
+
+
+def test_two_workers_make_the_same_candidates_as_one(ref, sample_dir, tmp_path):
+    src = sample_dir / "en-pud.iob2"
+    one = translate_job([src], tmp_path / "one", "en", "zh", settings_for(ref, workers=1))
+    two = translate_job([src], tmp_path / "two", "en", "zh", settings_for(ref, workers=2))
+    assert one["run"]["workers"] == 1 and two["run"]["workers"] == 2
+    assert _statuses(tmp_path / "one") == _statuses(tmp_path / "two")
+    assert len(CandidateStore(tmp_path / "two").parts()) == 2  # each worker its own part
+    for key in ("translated", "requests"):
+        assert one["run"][key] == two["run"][key]
+    assert one["by_status"] == two["by_status"] and one["by_reason"] == two["by_reason"]
+    assert one["filters"]["language_checks"] == two["filters"]["language_checks"] == 100
+    # A rerun with workers finds everything done and sends nothing.
+    again = translate_job([src], tmp_path / "two", "en", "zh", settings_for(ref, workers=2))
+    assert again["run"]["already_done"] == 100 and again["run"]["requests"] == 0
+    ids_once(tmp_path / "two", 100)
+
+
+def test_killing_the_parent_kills_its_workers_and_the_rerun_finishes_exactly_once(
+    ref, sample_dir, tmp_path
+):
+    out = tmp_path / "out"
+    ref.admin("faults", {"latency": 0.3})
+    args = [sys.executable, "-m", "parallelner.cli", "translate", str(sample_dir / "en-pud.iob2")]
+    args += ["--src-lang=en", "--tgt-lang=zh", f"--out={out}", f"--base-url={ref.base_url}"]
+    args += ["--model=reference", "--workers=2", "--concurrency=4", "--rows-per-part=5"]
+    first = subprocess.Popen([*args, "--no-progress"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(CandidateStore(out).parts()) < 2:
+        time.sleep(0.05)
+    children = _children(first.pid)
+    assert len(children) == 2
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    for pid in children:  # the workers die with their parent, no writer is left behind
+        _wait_gone(pid)
+    written = len(CandidateStore(out).table(["id"]))
+    assert 0 < written < 100
+    ref.admin("faults", {"latency": 0.0})
+    second = subprocess.run([*args, "--no-progress"], capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    ids_once(out, 100)
+    report = json.loads((out / "report.json").read_text())
+    assert report["run"]["already_done"] == written
+
+
+def _children(pid: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True)
+        pids = [int(x) for x in found.stdout.split()]
+        if pids:
+            return pids
+        time.sleep(0.05)
+    return []
+
+
+def _wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"worker {pid} outlived its parent")
+
+
+def test_an_unreachable_endpoint_stops_every_worker_with_one_line(sample_dir, tmp_path):
+    out = tmp_path / "out"
+    r = translate(sample_dir / "en-pud.iob2", out, dead_url(), "--workers", "2")
+    assert r.returncode == 3
+    assert "cannot reach" in one_line(r)
+    report = json.loads((out / "report.json").read_text())
+    assert report["stopped"].startswith("EndpointError") and report["run"]["workers"] == 2
+
+
+def test_worker_count_uses_cores_only_when_there_is_work_for_them():
+    assert worker_count(0, 100, "openai", cores=8) == 1
+    assert worker_count(0, 3 * SAMPLES_PER_WORKER, "openai", cores=8) == 3
+    assert worker_count(0, 100 * SAMPLES_PER_WORKER, "openai", cores=8) == 8
+    assert worker_count(4, 100, "openai", cores=2) == 4  # asked for: given
+    assert worker_count(4, 3, "openai") == 3  # never more than there are samples
+    assert worker_count(4, 10**6, "vllm") == 1  # the GPU is in this process
+
+
+def test_shares_cover_the_pending_samples_once(sample_dir):
+    samples = list(read_samples([sample_dir / "en-pud.iob2"], "en"))
+    done = {f"{s.id}:en-zh" for s in samples[:30]}
+    shares = [list(share_of(iter(samples), done, "zh", i, 3)) for i in range(3)]
+    ids = [s.id for share in shares for s in share]
+    assert sorted(ids) == sorted(s.id for s in samples[30:])
+    assert sorted(len(s) for s in shares) == [23, 23, 24]
+
+
+def test_counts_of_workers_add_up():
+    a = {"translated": 3, "stats": {"requests": 5, "errors": {"X": 1}}, "filters": {"s": "t"}}
+    b = {"translated": 4, "stats": {"requests": 6, "errors": {"Y": 2}}, "filters": {"s": "t"}}
+    assert merge_counts(a, b) == {
+        "translated": 7,
+        "stats": {"requests": 11, "errors": {"X": 1, "Y": 2}},
+        "filters": {"s": "t"},
+    }
+
+
+# --- the lean request path ------------------------------------------------------------------
+
+
+def test_request_key_is_unchanged_so_existing_caches_still_answer(sample_dir):
+    prompts = load_prompts()
+    params = {"temperature": 0.0, "max_tokens": 2048, "response_format": prompts.response_format}
+    for sample in list(read_samples([sample_dir / "zh-pud.iob2"], "zh"))[:20]:
+        messages = prompts.messages(sample, "en")
+        old = request_key("m", "v3", messages, params)
+        assert request_key_of("m", "v3", messages_json(messages), FrozenParams.of(params)) == old
+
+
+def test_request_body_is_the_json_the_openai_client_would_send(sample_dir):
+    prompts = load_prompts()
+    params = {"temperature": 0.0, "max_tokens": 64, "response_format": prompts.response_format}
+    sample = next(iter(read_samples([sample_dir / "zh-pud.iob2"], "zh")))
+    messages = prompts.messages(sample, "en")
+    body = json.loads(request_body("m", messages_json(messages), FrozenParams.of(params)))
+    assert body == {"model": "m", "messages": messages, **params}
+    assert json.loads(request_body("m", "[]", FrozenParams.of({}))) == {"model": "m", "messages": []}
+
+
+def test_a_reply_that_is_not_a_completion_is_named():
+    reply = parse_completion(
+        b'{"model":"x","choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":3}}', "m"
+    )
+    assert reply == ChatReply("hi", "x", 3, 0)
+    for raw in (b"<html>busy</html>", b'{"choices": []}', b'{"error": "x"}'):
+        with pytest.raises(MalformedCompletion, match="not a chat completion"):
+            parse_completion(raw, "m")
+
+
+def test_a_server_answering_garbage_fails_the_samples_not_the_run(ref, sample_dir, tmp_path):
+    ref.admin("faults", {"faults": {}})
+    out = tmp_path / "out"
+    r = translate(sample_dir / "en-pud.iob2", out, ref.root + "/_admin", "--limit", "3")
+    # /_admin/chat/completions does not exist: a 404 names the model/route, exit 3.
+    assert r.returncode == 3 and "not found" in one_line(r)
+
+
+# --- batched cache writes -------------------------------------------------------------------
+
+
+def test_cache_answers_replies_not_yet_flushed_and_close_writes_them(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    cache = ResponseCache(path)
+    cache.put("k1", "v", ChatReply("one", "m", 1, 2))
+    assert cache.get("k1") == ChatReply("one", "m", 1, 2, cached=True)
+    other = ResponseCache(path)
+    assert other.get("k1") is None  # still waiting for its batch
+    cache.close()
+    assert other.get("k1") == ChatReply("one", "m", 1, 2, cached=True)
+    other.close()
+
+
+def test_cache_writes_a_batch_after_a_quarter_second(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    cache, other = ResponseCache(path), ResponseCache(path)
+    cache.put("k1", "v", ChatReply("one", "m"))
+    time.sleep(0.3)
+    cache.put("k2", "v", ChatReply("two", "m"))  # the batch is due: both are written
+    assert other.get("k1") is not None and other.get("k2") is not None
+    cache.close()
+    other.close()
+
+
+# --- start fast -----------------------------------------------------------------------------
+
+
+def test_help_imports_no_client_stack():
+    code = (
+        "import sys, contextlib, io\n"
+        "from parallelner.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])\n"
+        "heavy = [m for m in ('openai', 'pandas', 'pyarrow', 'label_studio_sdk', 'rich',\n"
+        "         'pydantic', 'prefect', 'langdetect') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == ""
