@@ -3,8 +3,8 @@
 Inside a shard, requests go out concurrently (bounded by ``endpoint.concurrency``). Shard tasks
 run in worker processes (Prefect's ProcessPoolTaskRunner, ``parallel_shards`` at a time), each
 with its own interpreter, so shards use every core; the flow process holds the folder lock for
-all of them. Shard tasks are cached by (shard content hash, settings fingerprint, output folder) with INPUTS + TASK_SOURCE,
-their cache records kept in ``OUT/.prefect-cache``: a rerun after a crash skips finished shards,
+all of them. Shard tasks are cached by (shard content hash, settings fingerprint, output
+folder) with INPUTS + TASK_SOURCE, their cache records kept in ``OUT/.prefect-cache``: a rerun after a crash skips finished shards,
 and an unfinished one resumes where its candidate parts stop (its finished LLM calls come from
 the response cache).
 """

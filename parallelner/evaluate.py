@@ -6,12 +6,15 @@ translation is the gold text, spans are compared by offsets: **exact** = same st
 label; **overlap** = same label and overlapping. Where the translations differ, offsets mean
 nothing across texts, so entities are compared by surface form: exact = same label and text,
 overlap = same label and one text contains the other.
+
+The corpus is read in record batches, never whole: memory holds the gold set and one batch.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,18 +86,25 @@ def _entities(side: dict) -> list[Entity]:
     ]
 
 
+def _rows(files: list[str], columns: list[str]) -> Iterator[dict]:
+    """The corpus rows, one record batch at a time."""
+    if not files:
+        return
+    for batch in ds.dataset(files, format="parquet").to_batches(columns=columns, batch_size=4096):
+        yield from batch.to_pylist()
+
+
 def evaluate(corpus: Path, gold_path: Path) -> dict:
     """Span-level P/R/F1 (exact and overlap, per label) and the share of gold pairs missing."""
     by_text, by_id = _load_gold(gold_path)
     columns = ["source_id", "src_lang", "tgt_lang", "src_text", "tgt_text", "tgt_entities"]
     files = sorted(str(p) for p in corpus.glob("*-*/part-*.parquet") if "alignxie" not in p.name)
-    rows = (
-        ds.dataset(files, format="parquet").to_table(columns=columns).to_pylist() if files else []
-    )
     tallies = {m: {"ALL": Tally()} for m in ("exact", "overlap")}
     found: Counter[str] = Counter()
     directions: set[tuple[str, str]] = set()
-    for row in rows:
+    read = 0
+    for row in _rows(files, columns):
+        read += 1
         pair = by_text.get((row["src_lang"], row["src_text"])) or by_id.get(row["source_id"])
         if pair is None or row["tgt_lang"] not in pair:
             continue
@@ -115,7 +125,7 @@ def evaluate(corpus: Path, gold_path: Path) -> dict:
                 )
     gold_pairs = len(by_id)
     return {
-        "corpus_rows": len(rows),
+        "corpus_rows": read,
         "matched_rows": sum(found.values()),
         "by_direction": dict(found),
         "gold_pairs": gold_pairs,
