@@ -4,9 +4,9 @@ Inside a shard, requests go out concurrently (bounded by ``endpoint.concurrency`
 run in worker processes (Prefect's ProcessPoolTaskRunner, ``parallel_shards`` at a time), each
 with its own interpreter, so shards use every core; the flow process holds the folder lock for
 all of them. Shard tasks are cached by (shard content hash, settings fingerprint, output
-folder) with INPUTS + TASK_SOURCE, their cache records kept in ``OUT/.prefect-cache``: a rerun after a crash skips finished shards,
-and an unfinished one resumes where its candidate parts stop (its finished LLM calls come from
-the response cache).
+folder) with INPUTS + TASK_SOURCE, their cache records kept in ``OUT/.prefect-cache``: a rerun
+after a crash skips finished shards, and an unfinished one resumes where its candidate parts
+stop (its finished LLM calls come from the response cache).
 """
 
 from __future__ import annotations
