@@ -1,7 +1,8 @@
-"""Wall time of build_corpus (Prefect, sharded) against the same work done by calling the
-library directly, on 20k samples with the reference endpoint at a set latency.
+"""Wall time of build_corpus (Prefect, shard tasks in processes) against the same work done by
+the jobs the CLI runs (translate both directions with its worker processes, then export), on
+100k samples with the reference endpoint at a set latency.
 
-Samples: the 691 UNER PUD sentences, EN->ZH and ZH->EN, repeated with distinct ids up to 10k
+Samples: the 691 UNER PUD sentences, EN->ZH and ZH->EN, repeated with distinct ids up to 50k
 per direction (real sentences, repeated); the response cache is off in both runs, so every
 sample costs its requests. Run: .venv/bin/python benchmarks/flow_overhead.py [--latency 0.05]
 """
@@ -20,8 +21,9 @@ from common import DATA, repeated_inputs
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--per-direction", type=int, default=10_000)
-    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--per-direction", type=int, default=50_000)
+    ap.add_argument("--concurrency", type=int, default=128)
+    ap.add_argument("--shard-size", type=int, default=5000)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pn-bench-"))
     os.environ.setdefault("PREFECT_HOME", str(tmp / "prefect-home"))
@@ -56,7 +58,7 @@ def main() -> None:
 
         config = CorpusConfig(
             out=str(tmp / "flow"),
-            shard_size=1000,
+            shard_size=args.shard_size,
             parallel_shards=2,
             directions=[
                 DirectionConfig(src_lang=s, tgt_lang=t, inputs=[str(inputs[s])], format="jsonl")
@@ -80,12 +82,12 @@ def main() -> None:
         f"{args.concurrency} requests in flight"
     )
     print(
-        f"  library directly: {direct:7.1f} s  ({direct_requests} requests, "
+        f"  CLI jobs:         {direct:7.1f} s  ({direct_requests} requests, "
         f"{direct_requests / direct:.0f} req/s)"
     )
     print(
         f"  build_corpus:     {flow:7.1f} s  ({flow_requests} requests, "
-        f"{flow_requests / flow:.0f} req/s; 20 shard tasks, 2 at a time, "
+        f"{flow_requests / flow:.0f} req/s; {n // args.shard_size} shard tasks, 2 processes, "
         f"incl. Prefect's temporary server start)"
     )
     print(f"  overhead: {flow - direct:+.1f} s ({(flow - direct) / direct:+.0%})")

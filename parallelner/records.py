@@ -352,6 +352,9 @@ EXPORT_SCHEMA = pa.schema(
         pa.field("src_tags", pa.list_(pa.string()), nullable=False),
         pa.field("tgt_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("tgt_tags", pa.list_(pa.string()), nullable=False),
+        # The tags as class ids into the manifest's ``tag_names`` (O, then B-/I- per label).
+        pa.field("src_tag_ids", pa.list_(pa.int16()), nullable=False),
+        pa.field("tgt_tag_ids", pa.list_(pa.int16()), nullable=False),
     ],
-    metadata={"parallelner_schema_version": "1"},
+    metadata={"parallelner_schema_version": "2"},
 )

@@ -171,3 +171,31 @@ def test_evaluate_on_the_bundled_sample(run_dir, tmp_path, sample_dir):
     exact, overlap = result["scores"]["exact"]["ALL"], result["scores"]["overlap"]["ALL"]
     assert 0.5 < exact["f1"] <= overlap["f1"] <= 1.0
     assert set(result["scores"]["exact"]) == {"ALL", "LOC", "ORG", "PER"}
+
+
+def test_every_snippet_of_the_card_runs_as_printed(run_dir, tmp_path, monkeypatch):
+    import re
+
+    corpus = tmp_path / "corpus"
+    manifest = export_job(run_dir, corpus, shard_rows=40)
+    card = (corpus / "README.md").read_text()
+    snippets = re.findall(r"```python\n(.*?)```", card, re.S)
+    assert len(snippets) == 2
+    monkeypatch.chdir(corpus)  # the card says: from this folder
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    first: dict = {}
+    exec(snippets[0], first)
+    assert len(first["df"]) == manifest["counts"]["en-zh"]
+    assert first["table"].num_rows == 181
+    assert first["corpus"].num_rows == manifest["counts"]["en-zh"]
+    second: dict = {}
+    exec(snippets[1], second)
+    names, corpus_hf = second["names"], second["corpus"]
+    assert names == manifest["tag_names"] and names[0] == "O" and len(names) == 1 + 2 * len(manifest["labels"])
+    feature = corpus_hf.features["tgt_tag_ids"].feature
+    assert feature.names == names
+    for row in corpus_hf:  # what a token-classification collator needs: one id per token
+        assert len(row["tgt_tag_ids"]) == len(row["tgt_tokens"]) == len(row["tgt_tags"])
+        assert [feature.int2str(i) for i in row["tgt_tag_ids"]] == row["tgt_tags"]
+        assert [names[i] for i in row["src_tag_ids"]] == row["src_tags"]
+    assert second["id2label"][1] == names[1]

@@ -43,7 +43,9 @@ source files are in `manifest.json`.
 - `src_text`, `tgt_text`; `src_entities`, `tgt_entities`: list of {{start, end, label, text}},
   character offsets (Python code points, end exclusive): `tgt_text[start:end] == text`.
 - `src_tokens`/`src_tags`, `tgt_tokens`/`tgt_tags`: tokens (each CJK character a token, other
-  text split at spaces and punctuation) with BIO tags, ready for token classification.
+  text split at spaces, punctuation and entity boundaries) with BIO tags, ready for token
+  classification; `src_tag_ids`/`tgt_tag_ids`: the same tags as class ids into `tag_names` of
+  `manifest.json` ({len(manifest.get("tag_names", []))} classes: `O`, then `B-`/`I-` per label).
 - `review_status`: `approved` or `corrected` by a reviewer; null where the pair was accepted
   without review. `reviewer`, `reviewed_at`.
 - `id`, `source_id`, `src_lang`, `tgt_lang`, `model`, `prompt_version`, `attempts`,
@@ -51,14 +53,28 @@ source files are in `manifest.json`.
 
 ## Load it
 
+From this folder:
+
 ```python
 import pandas as pd
-df = pd.read_parquet("{pair}")                      # one language pair
+df = pd.read_parquet("{pair}")  # one language pair
 
+import glob
 import pyarrow.dataset as ds
-table = ds.dataset(".", format="parquet", partitioning=None).to_table()  # every pair
+table = ds.dataset(sorted(glob.glob("*/part-*.parquet")), format="parquet").to_table()  # every pair
 
 from datasets import load_dataset
-corpus = load_dataset("parquet", data_files={{"train": "{pair}/*.parquet"}})["train"]
+corpus = load_dataset("parquet", data_files={{"train": "{pair}/part-*.parquet"}})["train"]
+```
+
+For token classification, the tag names as a `ClassLabel` feature:
+
+```python
+import json
+from datasets import ClassLabel, Sequence, load_dataset
+names = json.load(open("manifest.json"))["tag_names"]
+corpus = load_dataset("parquet", data_files={{"train": "{pair}/part-*.parquet"}})["train"]
+corpus = corpus.cast_column("tgt_tag_ids", Sequence(ClassLabel(names=names)))
+id2label = dict(enumerate(names))  # for the model's config; label2id the other way round
 ```
 """

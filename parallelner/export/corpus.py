@@ -21,8 +21,8 @@ from parallelner.errors import InputError
 from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
 from parallelner.export.parquet import ShardWriter
-from parallelner.export.selection import Include, select_rows
-from parallelner.export.tokens import tokens_and_tags
+from parallelner.export.selection import ExportError, Include, select_rows
+from parallelner.export.tokens import tag_names, tokens_and_tags
 from parallelner.locks import hold
 from parallelner.records import EXPORT_SCHEMA, RecordError, check_lang
 
@@ -36,12 +36,21 @@ ALIGNXIE_SCHEMA = pa.schema(
 )
 
 
-def with_tokens(row: dict) -> dict:
-    """The export row: schema columns only, tokens and BIO tags added on both sides."""
+def with_tokens(row: dict, tag_ids: dict[str, int]) -> dict:
+    """The export row: schema columns only, tokens, BIO tags and their class ids (``tag_ids``:
+    name -> id, from ``tag_names``) added on both sides."""
     out = {f.name: row.get(f.name) for f in EXPORT_SCHEMA}
     for side in ("src", "tgt"):
         spans = [(s["start"], s["end"], s["label"]) for s in row[f"{side}_entities"]]
-        out[f"{side}_tokens"], out[f"{side}_tags"] = tokens_and_tags(row[f"{side}_text"], spans)
+        tokens, tags = tokens_and_tags(row[f"{side}_text"], spans)
+        out[f"{side}_tokens"], out[f"{side}_tags"] = tokens, tags
+        try:
+            out[f"{side}_tag_ids"] = [tag_ids[t] for t in tags]
+        except KeyError as e:
+            raise ExportError(
+                f"candidate {row['id']}: {side} tag {e.args[0]} is not a tag of the source "
+                f"labels {sorted(tag_ids)}"
+            ) from None
     return out
 
 
@@ -87,6 +96,8 @@ def _export(
     class_map: Path | None,
 ) -> dict:
     labels = CandidateStore(out_dir).labels()
+    tags = tag_names(labels)
+    tag_ids = {name: i for i, name in enumerate(tags)}
     table = load_classes(class_map)
     writers: dict[str, ShardWriter] = {}
     counts: Counter[str] = Counter()
@@ -111,7 +122,7 @@ def _export(
                 jsonl[pair].write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
                 writers[pair].add(record)
             else:
-                writers[pair].add(with_tokens(row))
+                writers[pair].add(with_tokens(row, tag_ids))
     except BaseException:
         for writer in writers.values():
             writer.abort()
@@ -131,6 +142,7 @@ def _export(
         "counts": dict(sorted(per_pair.items())),
         "selection": dict(sorted(counts.items())),
         "labels": labels,
+        "tag_names": tags,
         "models": dict(models),
         "prompt_versions": dict(prompts),
         "source_files": _read_json(out_dir / "inputs.json") or [],

@@ -88,3 +88,9 @@ def tokens_and_tags(text: str, spans: list[tuple[int, int, str]]) -> tuple[list[
         if inside:
             ranges.append((inside[0], inside[-1] + 1, label))
     return [text[a:b] for a, b in offsets], ranges_to_bio(len(offsets), ranges)
+
+
+def tag_names(labels: list[str]) -> list[str]:
+    """The class names of the BIO tags of ``labels``: ``O``, then ``B-``/``I-`` per label (the
+    ids of ``*_tag_ids`` index this list; a token-classification head has this many classes)."""
+    return ["O", *(f"{p}-{label}" for label in sorted(labels) for p in ("B", "I"))]
