@@ -37,6 +37,8 @@ class DirectionConfig(BaseModel):
     tgt_lang: str
     inputs: list[str]
     format: Literal["auto", "conll", "chars", "jsonl", "parquet"] = "auto"
+    # Translate even when the first sentences do not read as src_lang (checked before paying).
+    force: bool = False
 
 
 class ReviewConfig(BaseModel):

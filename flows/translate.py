@@ -22,6 +22,8 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from flows.config import CorpusConfig, DirectionConfig
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
+from parallelner.errors import ConfigError
+from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.jobs import check_direction, record_inputs, translate_job
 from parallelner.locks import hold
 from parallelner.prompts import prompt_versions
@@ -33,8 +35,18 @@ from parallelner.shards import ShardSpec, write_shards
 
 @task(retries=2, retry_delay_seconds=10)
 def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardSpec]:
-    """Read one direction's inputs (bad records per config) into shard files."""
+    """Read one direction's inputs (bad records per config) into shard files, once their first
+    sentences are checked to be in ``src_lang`` (unless ``force``)."""
     out = config.out_dir
+    paths = [Path(p) for p in direction.inputs]
+    if not direction.force:
+        first = read_samples(
+            paths, direction.src_lang, fmt=direction.format, on_bad_record="skip", limit=SAMPLE_SIZE
+        )
+        verdict = check_source(first, direction.src_lang)
+        if verdict.wrong:
+            where = ", ".join(direction.inputs)
+            raise ConfigError(verdict.message(where, "src_lang = ", "force = true"))
     stats = ReadStats()
     quarantine = Quarantine(out / "quarantine.jsonl")
     try:

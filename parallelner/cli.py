@@ -125,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
     t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
     t.add_argument("--no-progress", action="store_true")
+    t.add_argument(
+        "--force",
+        action="store_true",
+        help="translate even when the first sentences do not read as --src-lang",
+    )
     _settings_flags(t)
 
     f = sub.add_parser("filter", help="re-run the filters on DIR's candidates, no LLM calls")
@@ -212,6 +217,7 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
             label_names=labels,
             limit=args.limit,
             progress=progress,
+            force=args.force,
         )
     print_summary(report, console)
     console.print(f"candidates: {args.out / 'candidates'}  report: {args.out / 'report.json'}")

@@ -23,6 +23,7 @@ from parallelner.checksums import file_sha256
 from parallelner.config import Settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.filters import FilterContext
+from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.llm.backend import ClientStats
 from parallelner.locks import hold
 from parallelner.pool import WorkerSpec, run_pool, share_of
@@ -87,6 +88,7 @@ def translate_job(
     record_sources: bool = True,
     summarize: bool = True,
     lock: bool = True,
+    force: bool = False,
 ) -> dict:
     """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json.
 
@@ -96,7 +98,8 @@ def translate_job(
     record_sources: add the inputs to ``inputs.json`` (the flows record the original files,
     not their shards). summarize: write report.json (the flows write one at the end).
     lock: take the folder lock (False: the caller holds it, e.g. the flow whose shard tasks
-    run in other processes).
+    run in other processes). force: translate even when the first samples do not read as
+    ``src_lang`` (otherwise a ConfigError before any request).
     """
     if not settings.model:
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
@@ -119,6 +122,9 @@ def translate_job(
         except InputError as e:
             job.report(ClientStats(), {}, summarize, f"InputError: {e}")
             raise
+        verdict = check_source(job.first, src_lang)
+        if verdict.wrong and not force:
+            raise ConfigError(verdict.message(str(inputs[0]) if len(inputs) == 1 else "input"))
         if record_sources:
             record_inputs(out_dir, inputs, src_lang, tgt_lang)
         spec = WorkerSpec(
@@ -168,6 +174,7 @@ class _TranslateJob:
         self.cfg = translate_settings(settings, src_lang, tgt_lang)
         self.progress = progress or Progress()
         self.ids: set[str] = set()
+        self.first: list[Sample] = []  # the first samples, for the source language check
 
     def validate(self, read: Callable[..., Iterator[Sample]]) -> None:
         """Read every input once before any request: a bad record stops here (or, with
@@ -176,12 +183,11 @@ class _TranslateJob:
         stats, quarantine = ReadStats(), Quarantine(self.out_dir / "quarantine.jsonl")
         try:
             src, tgt = self.cfg.src_lang, self.cfg.tgt_lang
-            self.ids = {
-                Candidate.make_id(s.id, src, tgt)
-                for s in read(
-                    on_bad_record=self.settings.on_bad_record, quarantine=quarantine, stats=stats
-                )
-            }
+            policy = self.settings.on_bad_record
+            for s in read(on_bad_record=policy, quarantine=quarantine, stats=stats):
+                self.ids.add(Candidate.make_id(s.id, src, tgt))
+                if len(self.first) < SAMPLE_SIZE:
+                    self.first.append(s)
         finally:
             quarantine.close()
         self.figures.samples_read, self.figures.skipped_bad_records = stats.read, stats.skipped

@@ -191,7 +191,11 @@ def test_every_snippet_of_the_card_runs_as_printed(run_dir, tmp_path, monkeypatc
     second: dict = {}
     exec(snippets[1], second)
     names, corpus_hf = second["names"], second["corpus"]
-    assert names == manifest["tag_names"] and names[0] == "O" and len(names) == 1 + 2 * len(manifest["labels"])
+    assert (
+        names == manifest["tag_names"]
+        and names[0] == "O"
+        and len(names) == 1 + 2 * len(manifest["labels"])
+    )
     feature = corpus_hf.features["tgt_tag_ids"].feature
     assert feature.names == names
     for row in corpus_hf:  # what a token-classification collator needs: one id per token
