@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 # Only what `parallelner --help` needs is imported here; each command imports its own stack
 # (openai, pyarrow, label_studio_sdk, pandas) when it runs.
+from parallelner.config import PAIR_THRESHOLDS
 from parallelner.errors import ConfigError, EndpointError, InputError, ReviewServerError
 from parallelner.formats import FORMATS
 from parallelner.locks import LockHeld
@@ -32,45 +33,85 @@ SAMPLE_DIR = (
 )
 
 
-def _settings_flags(p: argparse.ArgumentParser) -> None:
+def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> None:
+    """The settings a command uses, in groups; ``translate``: all of them, else (``filter``)
+    the thresholds and what the optional LLM checks need. Defaults are those of an empty
+    config; ``--config``, then ``PARALLELNER_*`` variables, then flags override them."""
     p.add_argument("--config", type=Path, help="TOML settings file (flags and env override it)")
-    p.add_argument(
+    title = "endpoint" if translate else "endpoint (for --verify and --round-trip only)"
+    e = p.add_argument_group(title)
+    e.add_argument(
         "--base-url",
         dest="base_urls",
         action="append",
-        help="OpenAI-compatible endpoint; repeat for a pool of replicas "
-        "(env PARALLELNER_BASE_URL, comma-separated)",
+        help="OpenAI-compatible endpoint; repeat for a pool of replicas (env "
+        "PARALLELNER_BASE_URL, comma-separated; default http://127.0.0.1:8000/v1)",
     )
-    p.add_argument("--model", help="model name (env PARALLELNER_MODEL)")
-    p.add_argument("--escalate-model", help="stronger model for samples the first one fails")
-    p.add_argument("--backend", choices=("openai", "vllm"), help="HTTP endpoint or in-process vLLM")
-    p.add_argument("--concurrency", type=int, help="requests in flight, in all (default 64)")
-    p.add_argument(
-        "--workers",
-        type=int,
-        help="translate processes sharing --concurrency (default: one per core once there are "
-        "1000 samples each)",
+    e.add_argument("--model", help="model name (env PARALLELNER_MODEL; required)")
+    if translate:
+        e.add_argument("--escalate-model", help="stronger model for samples the first one fails")
+        e.add_argument(
+            "--backend", choices=("openai", "vllm"), help="HTTP endpoint (default) or vLLM here"
+        )
+    e.add_argument("--concurrency", type=int, help="requests in flight, in all (default 64)")
+    if translate:
+        e.add_argument(
+            "--workers",
+            type=int,
+            help="translate processes sharing --concurrency (default: one per core once "
+            "there are 1000 samples each)",
+        )
+    e.add_argument("--timeout", type=float, help="seconds per request (default 120)")
+    e.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
+    if translate:
+        e.add_argument("--max-attempts", type=int, help="rounds per sample, repairs incl. (3)")
+    e.add_argument(
+        "--cache", help="response cache file, or off (default OUT/cache/responses.sqlite)"
     )
-    p.add_argument("--timeout", type=float, help="seconds per request (default 120)")
-    p.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
-    p.add_argument("--max-attempts", type=int, help="rounds per sample incl. repairs (default 3)")
-    p.add_argument("--cache", help="response cache file (default OUT/cache/responses.sqlite)")
-    p.add_argument("--untranslated-overlap", type=float, help="max copied trigram share (0.5)")
-    p.add_argument("--min-length-ratio", type=float, help="override the pair's band minimum")
-    p.add_argument("--max-length-ratio", type=float, help="override the pair's band maximum")
-    p.add_argument(
+    f = p.add_argument_group("filters")
+    f.add_argument("--untranslated-overlap", type=float, help="max copied word share (0.5)")
+    f.add_argument(
+        "--min-length-ratio",
+        type=float,
+        help="override every pair's band minimum (default: the band measured for the pair, README)",
+    )
+    f.add_argument("--max-length-ratio", type=float, help="override every pair's band maximum")
+    f.add_argument(
+        "--threshold",
+        action="append",
+        metavar="PAIR:NAME=VALUE",
+        help="a threshold for one language pair, e.g. en-zh:min_length_ratio=0.9 (repeat); "
+        f"names: {', '.join(PAIR_THRESHOLDS)}",
+    )
+    f.add_argument(
         "--verify",
         action="store_const",
         const=True,
         help="ask the LLM which span translates each entity of passed pairs with 2+ entities "
-        "(one short call each; off by default)",
+        "(one short call each; default off)",
     )
-    p.add_argument(
+    f.add_argument(
         "--round-trip",
         action="store_const",
         const=True,
-        help="back-translate passed pairs and check entities return (doubles cost)",
+        help="back-translate passed pairs and check entities return (doubles cost; default off)",
     )
+
+
+def _pair_thresholds(values: list[str] | None) -> dict[str, dict[str, str]] | None:
+    """``--threshold en-zh:min_length_ratio=0.9`` (repeated) as {pair: {name: value}}."""
+    if not values:
+        return None
+    out: dict[str, dict[str, str]] = {}
+    for item in values:
+        pair, _, setting = item.partition(":")
+        name, _, value = setting.partition("=")
+        if not (pair and name and value):
+            raise ConfigError(
+                f"--threshold {item!r}: expected PAIR:NAME=VALUE, e.g. en-zh:min_length_ratio=0.9"
+            )
+        out.setdefault(pair, {})[name] = value
+    return out
 
 
 def _load(args: argparse.Namespace) -> Settings:
@@ -97,6 +138,7 @@ def _load(args: argparse.Namespace) -> Settings:
         "max_length_ratio": args.max_length_ratio,
         "verify": args.verify,
         "round_trip": args.round_trip,
+        "by_pair": _pair_thresholds(args.threshold),
     }
     return load_settings(args.config, overrides)
 
@@ -134,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("filter", help="re-run the filters on DIR's candidates, no LLM calls")
     f.add_argument("out", type=Path, metavar="DIR")
-    _settings_flags(f)
+    _settings_flags(f, translate=False)
 
     r = sub.add_parser("reference-server", help="the OpenAI-compatible reference endpoint")
     r.add_argument("--pairs", type=Path, default=SAMPLE_DIR / "pud-pairs.jsonl")

@@ -14,10 +14,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from parallelner.errors import ConfigError
+
+if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--help`
+    from pydantic import SecretStr
 
 ENV_PREFIX = "PARALLELNER_"
 
@@ -33,6 +35,38 @@ class FilterSettings:
     langdetect_min_prob: float = 0.7
     verify: bool = False  # the verification round of the entity pairing (one more LLM call)
     round_trip: bool = False
+    # Thresholds of one language pair: {"en-zh": {"min_length_ratio": 0.9}, ...}
+    by_pair: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def for_pair(self, pair: str) -> FilterSettings:
+        """The thresholds that apply to ``pair`` (``src-tgt``)."""
+        own = self.by_pair.get(pair)
+        return replace(self, **own) if own else self
+
+
+PAIR_THRESHOLDS = ("untranslated_overlap", "min_length_ratio", "max_length_ratio")
+PAIR_THRESHOLDS += ("min_language_share", "langdetect_min_prob")
+
+
+def parse_pair_thresholds(values: Mapping[str, object], source: str) -> dict[str, dict[str, float]]:
+    """``{"en-zh": {"min_length_ratio": 0.9}}`` checked: pairs of language codes, known
+    threshold names, numbers. ConfigError naming ``source`` otherwise."""
+    out: dict[str, dict[str, float]] = {}
+    for pair, thresholds in values.items():
+        langs = str(pair).split("-")
+        if len(langs) < 2 or not all(x.isalnum() for x in langs):
+            raise ConfigError(f"{source}: {pair!r} is not a language pair like en-zh")
+        if not isinstance(thresholds, Mapping):
+            raise ConfigError(f"{source}: {pair}: expected threshold = value pairs")
+        for name, value in thresholds.items():
+            if name not in PAIR_THRESHOLDS:
+                known = ", ".join(PAIR_THRESHOLDS)
+                raise ConfigError(f"{source}: {pair}: unknown threshold {name!r} (known: {known})")
+            try:
+                out.setdefault(str(pair), {})[name] = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ConfigError(f"{source}: {pair}: {name}: {value!r} is not a number") from None
+    return out
 
 
 @dataclass(frozen=True)
@@ -106,6 +140,16 @@ def _apply(obj: Settings | FilterSettings, values: Mapping[str, object], source:
             raise ConfigError(f"{source}: unknown setting {key!r}")
         if key == "filters" and isinstance(value, Mapping):
             changes[key] = _apply(obj.filters, value, f"{source} [filters]")  # type: ignore[union-attr]
+        elif key == "by_pair" and isinstance(value, str | Mapping):
+            if isinstance(value, str):  # the environment: JSON
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise ConfigError(f"{source} by_pair: not JSON: {value!r}") from None
+                if not isinstance(value, Mapping):
+                    raise ConfigError(f"{source} by_pair: expected a JSON object")
+            merged = {**known[key], **parse_pair_thresholds(value, f"{source} by_pair")}
+            changes[key] = merged
         else:
             changes[key] = _coerce(f"{source} {key}", value, known[key])
     return replace(obj, **changes)
@@ -145,5 +189,7 @@ def load_settings(
     top, filt = _from_env(env)
     settings = _apply(settings, {**top, "filters": filt}, "environment")
     settings = _apply(settings, dict(overrides or {}), "command line")
+    from pydantic import SecretStr
+
     key = env.get(f"{ENV_PREFIX}API_KEY") or env.get("OPENAI_API_KEY")
     return replace(settings, api_key=SecretStr(key) if key else None)

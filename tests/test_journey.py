@@ -38,3 +38,30 @@ def test_right_source_languages_pass_the_check(shared_data):
         assert check_source(read_samples([multi / f"{lang}_pud.iob2"], lang), "zh").wrong
     ewt = sorted((shared_data / "uner-en-ewt").glob("*.iob2"))[0]
     assert not check_source(read_samples([ewt], "en", strict=False), "en").wrong
+
+
+def test_thresholds_can_differ_per_language_pair(ref, sample_dir, tmp_path):
+    out = tmp_path / "out"
+    for src, tgt in (("en", "zh"), ("zh", "en")):
+        args = ["translate", str(sample_dir / f"{src}-pud.iob2"), f"--src-lang={src}"]
+        args += [f"--tgt-lang={tgt}", f"--out={out}", f"--base-url={ref.base_url}"]
+        assert cli(*args, "--model=reference").returncode == 0
+    before = json.loads((out / "report.json").read_text())["by_pair"]
+    # No copying allowed at all for ZH->EN only: every zh-en pair fails, en-zh is untouched.
+    r = cli("filter", str(out), "--threshold", "zh-en:untranslated_overlap=-1")
+    assert r.returncode == 0, r.stderr
+    after = json.loads((out / "report.json").read_text())
+    assert after["by_pair"]["en-zh"] == before["en-zh"]
+    assert after["by_pair"]["zh-en"]["passed"] == 0
+    assert after["filters"]["settings"]["by_pair"] == {"zh-en": {"untranslated_overlap": -1.0}}
+    bad = cli("filter", str(out), "--threshold", "zh-en:min_lenght_ratio=5")
+    assert bad.returncode == 2 and "unknown threshold 'min_lenght_ratio'" in one_line(bad)
+
+
+def test_each_command_lists_only_its_own_flags():
+    filter_help = cli("filter", "--help").stdout
+    for absent in ("--workers", "--backend", "--escalate-model", "--max-attempts"):
+        assert absent not in filter_help
+    assert "--threshold" in filter_help and "for --verify and --round-trip only" in filter_help
+    translate_help = cli("translate", "--help").stdout
+    assert "--workers" in translate_help and "--force" in translate_help

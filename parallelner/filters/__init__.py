@@ -99,6 +99,7 @@ class FilterContext:
         translate_cfg: TranslateSettings | None = None,
     ) -> None:
         self.settings = settings
+        self._by_pair: dict[str, FilterSettings] = {}
         self.backend = backend
         self.translate_cfg = translate_cfg
         self.language = LanguageCounts()
@@ -119,7 +120,8 @@ class FilterContext:
             return c.with_verdict((MALFORMED_REPLY,), None), None
         if not c.tgt_text.strip():
             return c.with_verdict((EMPTY,), None), None
-        s = self.settings
+        pair = f"{c.src_lang}-{c.tgt_lang}"
+        s = self._by_pair.get(pair) or self._by_pair.setdefault(pair, self.settings.for_pair(pair))
         lang_reason, lang_score = check_language(
             c, self.language, s.min_language_share, s.langdetect_min_prob
         )
