@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from parallelner.report import run_line
+
 REPORT_KEY = "parallelner-build-report"
 PAIRS_KEY = "parallelner-language-pairs"
 
@@ -43,11 +45,10 @@ def summary_markdown(report: dict, review: dict | None, manifest: dict | None) -
         lines.append(f"| {reason} | " + " | ".join(counts) + " |")
     lines += [
         "",
-        f"- tokens: {report['tokens']['prompt']:,} prompt + {report['tokens']['completion']:,} "
+        f"- folder totals (every candidate, all runs): {report['total']:,} candidates; tokens "
+        f"{report['tokens']['prompt']:,} prompt + {report['tokens']['completion']:,} "
         f"completion; attempts {report['attempts']['total']:,} (mean {report['attempts']['mean']})",
-        f"- throughput: {run['translated']:,} samples translated in {run['wall_seconds']:.1f} s, "
-        f"{run['requests']:,} requests ({run['requests_per_second']:.1f}/s), "
-        f"{run['cache_hits']:,} from cache, {run['retries']} retries, {run['failed_calls']} failed",
+        f"- {run_line(run)}",
     ]
     if review:
         audit = review.get("audit") or {}

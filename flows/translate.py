@@ -118,7 +118,7 @@ def _cached_translate_shard(config: CorpusConfig):
 @task
 def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -> dict:
     """report.json over every candidate, with this run's summed figures."""
-    run = RunFigures(wall_seconds=seconds)
+    run = RunFigures(command="flow", wall_seconds=seconds)
     for f in shard_figures:
         run.samples_read += f["samples_read"]
         if f["cached"]:  # no work in this run: its samples were all done before

@@ -183,7 +183,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, default=8000)
     r.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
-    r.add_argument("--faults", type=Path, help="JSON {pair_id: 'kind[:times]'}")
+    r.add_argument(
+        "--faults",
+        type=Path,
+        help='JSON file: {pair_id: "kind[:times]"} or {pair_id: {"kind": ..., "times": ...}}; '
+        "kinds in the README (The reference endpoint)",
+    )
     r.add_argument("--api-key-env", help="require the key held in this environment variable")
     r.add_argument("--ready-file", type=Path, help="write {port, pid} here once bound")
 

@@ -253,7 +253,8 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
     store = CandidateStore(out_dir)
     if not store.parts():
         raise ConfigError(f"{out_dir}: no candidates/part-*.parquet to filter")
-    store.check_unique()
+    judged = store.check_unique()
+    stats = ClientStats()
     if not (settings.filters.round_trip or settings.filters.verify):
         context = FilterContext(settings.filters)
         store.rewrite(lambda part: [context.judge(c) for c in part])
@@ -264,6 +265,7 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
             )
         cache = open_cache(settings, out_dir)
         backend = make_backend(settings, cache)
+        stats = backend.stats
         cfg = TranslateSettings(src_lang="", tgt_lang="", model=settings.model)
         context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)
 
@@ -282,5 +284,7 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
         finally:
             if cache is not None:
                 cache.close()
-    run = RunFigures(wall_seconds=time.perf_counter() - started)
+    run = RunFigures(command="filter", wall_seconds=time.perf_counter() - started, judged=judged)
+    run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries
+    run.failed_calls, run.errors = stats.failures, dict(stats.errors)
     return write_report(out_dir, run, {"filters": context.figures()})

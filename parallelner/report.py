@@ -4,6 +4,7 @@ figures; and the table printed at the end of a run."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ _COLUMNS = [
 class RunFigures:
     """What one invocation did (the counts of the corpus come from the parts)."""
 
+    command: str = "translate"  # translate, filter, flow
+    started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     wall_seconds: float = 0.0
     samples_read: int = 0
     skipped_bad_records: int = 0
@@ -40,6 +43,7 @@ class RunFigures:
     cache_hits: int = 0
     retries: int = 0
     failed_calls: int = 0
+    judged: int = 0  # candidates re-judged (filter)
     errors: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -87,10 +91,19 @@ def corpus_counts(store: CandidateStore) -> dict[str, object]:
 
 
 def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None = None) -> dict:
-    """Write ``out_dir/report.json`` from the parts and this run's figures; return it."""
-    report = corpus_counts(CandidateStore(out_dir))
+    """Write ``out_dir/report.json`` from the parts and this run's figures; return it.
+
+    The counts (``total``, ``by_status``, ``by_reason``, ``by_pair``, ``attempts``, ``tokens``)
+    are the folder's: every candidate of every run. ``run`` is this invocation alone; ``runs``
+    the history of invocations on the folder (the last ``HISTORY``), oldest first.
+    """
+    report = {
+        "counts_are": "every candidate in the folder",
+        **corpus_counts(CandidateStore(out_dir)),
+    }
     report["run"] = {**asdict(run), "requests_per_second": round(run.requests_per_second, 2)}
     report["run"]["wall_seconds"] = round(run.wall_seconds, 3)
+    report["runs"] = [*_history(out_dir), report["run"]][-HISTORY:]
     if extra:
         report.update(extra)
     text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
@@ -98,8 +111,20 @@ def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None
     return report
 
 
+HISTORY = 100
+
+
+def _history(out_dir: Path) -> list[dict]:
+    """The ``runs`` of the folder's last report.json (none if it is missing or unreadable)."""
+    try:
+        runs = json.loads((out_dir / "report.json").read_text(encoding="utf-8")).get("runs", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return runs if isinstance(runs, list) else []
+
+
 def _status_table(report: dict) -> Table:
-    table = Table(title="candidates by language pair")
+    table = Table(title="folder: every candidate, all runs, by language pair")
     for col in ("pair", "total", "passed", "rejected", "failed", "pass rate"):
         table.add_column(col, justify="left" if col == "pair" else "right")
     for name, p in report["by_pair"].items():
@@ -130,13 +155,31 @@ def print_summary(report: dict, console: Console | None = None) -> None:
     console.print(_status_table(report))
     if report["by_reason"]:
         console.print(_reason_table(report))
-    run = report["run"]
+    console.print(run_line(report["run"]))
     console.print(
-        f"read {run['samples_read']} samples ({run['skipped_bad_records']} bad records skipped, "
-        f"{run['already_done']} already done), translated {run['translated']} in "
-        f"{run['wall_seconds']:.1f} s: {run['requests']} requests "
-        f"({run['requests_per_second']:.1f}/s), {run['cache_hits']} from cache, "
-        f"{run['retries']} retries, {run['failed_calls']} failed calls; "
-        f"attempts {report['attempts']['total']}, tokens {report['tokens']['prompt']} prompt + "
-        f"{report['tokens']['completion']} completion"
+        f"folder totals: {report['total']} candidates, {report['attempts']['total']} attempts, "
+        f"tokens {report['tokens']['prompt']} prompt + {report['tokens']['completion']} "
+        "completion"
+    )
+
+
+def run_line(run: dict) -> str:
+    """One line: what this invocation did."""
+    calls = (
+        f"{run['requests']} requests ({run['requests_per_second']:.1f}/s), "
+        f"{run['cache_hits']} from cache, {run['retries']} retries, "
+        f"{run['failed_calls']} failed calls"
+    )
+    seconds = f"{run['wall_seconds']:.1f} s"
+    if run.get("command") == "filter":
+        return (
+            f"this run (filter): re-judged {run.get('judged', 0)} candidates in {seconds}; {calls}"
+        )
+    workers = run.get("workers", 1)
+    across = f" in {workers} worker processes" if workers > 1 else ""
+    retried = f", {run['retried_failed']} failed retried" if run.get("retried_failed") else ""
+    return (
+        f"this run ({run.get('command', 'translate')}): read {run['samples_read']} samples "
+        f"({run['skipped_bad_records']} bad records skipped, {run['already_done']} already "
+        f"done{retried}), translated {run['translated']}{across} in {seconds}; {calls}"
     )

@@ -65,3 +65,24 @@ def test_each_command_lists_only_its_own_flags():
     assert "--threshold" in filter_help and "for --verify and --round-trip only" in filter_help
     translate_help = cli("translate", "--help").stdout
     assert "--workers" in translate_help and "--force" in translate_help
+
+
+def test_counts_say_whether_they_are_this_runs_or_the_folders(ref, sample_dir, tmp_path):
+    out = tmp_path / "out"
+    first = translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "50")
+    assert first.returncode == 0, first.stderr
+    assert "this run (translate): read 50 samples (0 bad records skipped, 0 already done)" in (
+        first.stdout
+    )
+    second = translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "60")
+    text = " ".join(second.stdout.split())  # rich wraps long lines
+    assert "this run (translate): read 60 samples (0 bad records skipped, 50 already done)" in text
+    assert "translated 10 in" in text and "folder totals: 60 candidates" in text
+    judged = cli("filter", str(out))
+    text = " ".join(judged.stdout.split())
+    assert "this run (filter): re-judged 60 candidates in" in text and "0 requests" in text
+    report = json.loads((out / "report.json").read_text())
+    assert report["counts_are"] == "every candidate in the folder" and report["total"] == 60
+    assert [r["command"] for r in report["runs"]] == ["translate", "translate", "filter"]
+    assert [r.get("translated") for r in report["runs"]] == [50, 10, 0]
+    assert report["run"] == report["runs"][-1]
