@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from parallelner.report import run_line
+from parallelner.review.jobs import progress_line
 
 REPORT_KEY = "parallelner-build-report"
 PAIRS_KEY = "parallelner-language-pairs"
@@ -68,11 +69,19 @@ def summary_markdown(report: dict, review: dict | None, manifest: dict | None) -
     return "\n".join(lines) + "\n"
 
 
-def publish(report: dict, review: dict | None = None, manifest: dict | None = None) -> None:
+def publish(
+    report: dict,
+    review: dict | None = None,
+    manifest: dict | None = None,
+    progress: dict | None = None,
+) -> None:
     """Publish the summary and the per-pair table as artifacts of the current run."""
+    markdown = summary_markdown(report, review, manifest)
+    if progress:
+        markdown += f"- {progress_line(progress)}\n"
     create_markdown_artifact(
         key=REPORT_KEY,
-        markdown=summary_markdown(report, review, manifest),
+        markdown=markdown,
         description="parallelner: counts, reasons, tokens, review, audit",
     )
     create_table_artifact(

@@ -27,17 +27,19 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "sample.toml"
 def build_corpus(config: CorpusConfig) -> dict:
     """The whole pipeline over one config; where the corpus is and what it holds."""
     report = with_parallel_shards(config)(config)
-    review = None
+    review = progress = None
     if config.review.active():
-        review_push_flow(config)
-        review = review_pull_flow(config)["report"]
+        pushed = review_push_flow(config)
+        pulled = review_pull_flow(config, pushed)
+        review, progress = pulled["report"], pulled["progress"]
     manifest = export_flow(config)
-    publish(report, review, manifest)
+    publish(report, review, manifest, progress)
     return {
         "corpus": str(config.corpus_dir),
         "counts": manifest["counts"],
         "report": report,
         "review": review,
+        "review_progress": progress,
     }
 
 

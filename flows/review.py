@@ -6,11 +6,13 @@ token is not stored with the run).
 
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 
 from flows.config import CorpusConfig
 from parallelner.review.jobs import (
     RoutingSettings,
+    progress_line,
+    review_progress,
     review_pull_job,
     review_push_job,
     review_report_job,
@@ -22,12 +24,14 @@ from parallelner.review.label_studio import LabelStudioServer
 def push(config: CorpusConfig) -> dict:
     r = config.review
     routing = RoutingSettings(r.policy, r.low_confidence, r.audit_rate, r.seed)
-    return review_push_job(config.out_dir, r.project, LabelStudioServer.from_env(), routing)
+    server = LabelStudioServer.from_env(notify=get_run_logger().warning)
+    return review_push_job(config.out_dir, r.project, server, routing)
 
 
 @task(retries=3, retry_delay_seconds=30)
 def pull(config: CorpusConfig) -> dict:
-    return review_pull_job(config.out_dir, config.review.project, LabelStudioServer.from_env())
+    server = LabelStudioServer.from_env(notify=get_run_logger().warning)
+    return review_pull_job(config.out_dir, config.review.project, server)
 
 
 @task
@@ -42,7 +46,12 @@ def review_push_flow(config: CorpusConfig) -> dict:
 
 
 @flow(name="review-pull")
-def review_pull_flow(config: CorpusConfig) -> dict:
-    """Pull finished annotations as decisions, then the review report (audit estimate)."""
+def review_pull_flow(config: CorpusConfig, pushed: dict | None = None) -> dict:
+    """Pull finished annotations as decisions, then the review report (audit estimate); with
+    the push's result, where review stands (logged: tasks decided, pending, left out)."""
     pulled = pull(config)
-    return {"pull": pulled, "report": review_report(config)}
+    result = {"pull": pulled, "report": review_report(config)}
+    if pushed is not None:
+        result["progress"] = review_progress(pushed, pulled)
+        get_run_logger().info(progress_line(result["progress"]))
+    return result

@@ -221,6 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     pull = rv.add_parser("pull", help="read finished annotations back as decisions")
     pull.add_argument("out", type=Path, metavar="DIR")
     pull.add_argument("--project", required=True)
+    for p in (push, pull):
+        p.add_argument(
+            "--retry-seconds",
+            type=float,
+            default=120.0,
+            help="how long to retry while Label Studio is down, each retry announced (120)",
+        )
     rep = rv.add_parser("report", help="review progress and the audit precision estimate")
     rep.add_argument("out", type=Path, metavar="DIR")
 
@@ -283,6 +290,9 @@ def _filter(args: argparse.Namespace, console: Console) -> int:
 def _review(args: argparse.Namespace, console: Console) -> int:
     from parallelner.review.jobs import (
         RoutingSettings,
+        progress_line,
+        read_push,
+        review_progress,
         review_pull_job,
         review_push_job,
         review_report_job,
@@ -292,7 +302,7 @@ def _review(args: argparse.Namespace, console: Console) -> int:
     if args.review_command == "report":
         print_review_report(review_report_job(args.out), console)
         return 0
-    server = LabelStudioServer.from_env()
+    server = LabelStudioServer.from_env(retry_seconds=args.retry_seconds)
     if args.review_command == "push":
         routing = RoutingSettings(args.routing, args.low_confidence, args.audit_rate, args.seed)
         result = review_push_job(args.out, args.project, server, routing, args.chunk_size)
@@ -305,6 +315,9 @@ def _review(args: argparse.Namespace, console: Console) -> int:
             f"({result['by_status']}), {result['pending']} pending, {result['conflicts']} "
             f"conflicts -> {args.out / 'review' / 'decisions.parquet'}"
         )
+        pushed = read_push(args.out)
+        if pushed.get("project") == args.project:
+            console.print(progress_line(review_progress(pushed, result)))
     return 0
 
 

@@ -84,7 +84,8 @@ def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):
 
     markdown = asyncio.run(latest())
     assert "| en-zh | 100 | 89 | 11 | 0 | 89.0% |" in markdown
-    assert "entity_missing" in markdown and "tokens:" in markdown and "throughput:" in markdown
+    assert "entity_missing" in markdown and "folder totals (every candidate, all runs)" in markdown
+    assert "- this run (flow): read " in markdown and " tokens " in markdown
 
 
 def test_a_killed_run_reruns_only_unfinished_shards(ref, tmp_path):

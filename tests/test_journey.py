@@ -86,3 +86,22 @@ def test_counts_say_whether_they_are_this_runs_or_the_folders(ref, sample_dir, t
     assert [r["command"] for r in report["runs"]] == ["translate", "translate", "filter"]
     assert [r.get("translated") for r in report["runs"]] == [50, 10, 0]
     assert report["run"] == report["runs"][-1]
+
+
+def test_review_push_says_each_retry_while_label_studio_is_down(ref, sample_dir, tmp_path):
+    from test_chaos import dead_url
+
+    out = tmp_path / "out"
+    assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "5").returncode == 0
+    url = dead_url().removesuffix("/v1")
+    env = {"LABEL_STUDIO_URL": url, "LABEL_STUDIO_API_KEY": "secret-token-1"}
+    r = cli("review", "push", str(out), "--project", "p", "--retry-seconds", "6", env=env)
+    assert r.returncode == 4
+    lines = r.stderr.strip().splitlines()
+    retries = [x for x in lines if "; retry " in x]
+    assert len(retries) >= 1 and all(
+        f"Label Studio at {url} failed (ConnectError)" in x for x in retries
+    )
+    assert "retry 1 in " in retries[0] and "(gives up after 6 s)" in retries[0]
+    assert lines[-1].startswith("error: ") and "unreachable" in lines[-1]
+    assert "secret-token-1" not in r.stderr and "Traceback" not in r.stderr

@@ -20,7 +20,9 @@ from parallelner.review.audit import wilson_interval
 from parallelner.review.jobs import (
     RoutingSettings,
     candidates_with_decisions,
+    progress_line,
     read_decisions,
+    review_progress,
     review_pull_job,
     review_push_job,
     review_report_job,
@@ -228,9 +230,16 @@ def test_audit_estimate_from_a_routed_push(label_studio, fifty):
     ]
     for k, task in enumerate(audit_tasks):
         _annotate(ls, task, "reject" if k == 0 else "approve", reason="other" if k == 0 else None)
-    review_pull_job(fifty, "audit", ls)
-    report = review_report_job(fifty)
+    pulled = review_pull_job(fifty, "audit", ls)
     n = len(audit_tasks)
+    progress = review_progress(pushed, pulled)  # what a flow logs and publishes
+    assert progress["tasks"] == counts["pushed"] and progress["decided"] == n
+    assert progress["pending"] == counts["pushed"] - n
+    assert progress["left_out"] == counts["not_routed"] > 0
+    assert progress["url"] == f"{label_studio.url}/projects/{pushed['project_id']}"
+    line = progress_line(progress)
+    assert f"{n} decided" in line and "not exported until decided" in line
+    report = review_report_job(fifty)
     audit = report["audit"]
     assert audit["audited_reviewed"] == n and audit["audited_approved"] == n - 1
     low, high = wilson_interval(n - 1, n)

@@ -64,7 +64,7 @@ def _import_chunk(server: LabelStudioServer, project_id: int, chunk: list[dict])
     from parallelner.review.label_studio import _transient
 
     deadline = time.monotonic() + server.retry_seconds
-    delay = 0.5
+    delay, attempt = 0.5, 0
     while chunk:
         try:
             response = server.sdk.projects.import_tasks(
@@ -79,6 +79,8 @@ def _import_chunk(server: LabelStudioServer, project_id: int, chunk: list[dict])
                     f"import tasks: Label Studio at {server.url} is unreachable after "
                     f"{server.retry_seconds:.0f} s of retries; rerun to resume"
                 ) from None
+            attempt += 1
+            server.retrying("import tasks", e, attempt, delay)
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
             present = _existing_ids(server, project_id)  # retried inside, until it answers
@@ -160,7 +162,7 @@ def review_pull_job(out_dir: Path, project: str, server: LabelStudioServer) -> d
 
 
 def _pull(out_dir: Path, project: str, server: LabelStudioServer) -> dict:
-    push = _read_push(out_dir)
+    push = read_push(out_dir)
     project_id = push.get("project_id") if push.get("project") == project else None
     if project_id is None:
         found = server.call("list projects", lambda: list(server.sdk.projects.list(title=project)))
@@ -190,7 +192,31 @@ def _pull(out_dir: Path, project: str, server: LabelStudioServer) -> dict:
     }
 
 
-def _read_push(out_dir: Path) -> dict:
+def review_progress(push: dict, pull: dict) -> dict[str, object]:
+    """Where review stands after a push and a pull: the project's URL, tasks decided and
+    pending, and the passed pairs left out of review (exported as auto-accepted)."""
+    counts = push.get("counts", {})
+    return {
+        "project": push.get("project"),
+        "url": f"{push.get('url')}/projects/{push.get('project_id')}",
+        "tasks": pull["tasks"],
+        "decided": pull["finished"],
+        "by_status": pull["by_status"],
+        "pending": pull["pending"],
+        "left_out": counts.get("not_routed", 0),
+    }
+
+
+def progress_line(p: dict) -> str:
+    """One line for people: what the review holds and what that means for the export."""
+    return (
+        f"review: project {p['project']!r} ({p['url']}): {p['tasks']} tasks, {p['decided']} "
+        f"decided {p['by_status']}, {p['pending']} pending (not exported until decided); "
+        f"{p['left_out']} passed pairs not routed to review (exported as auto-accepted)"
+    )
+
+
+def read_push(out_dir: Path) -> dict:
     path = out_dir / "review" / "push.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
@@ -203,7 +229,7 @@ def read_decisions(out_dir: Path) -> pa.Table:
 
 def review_report_job(out_dir: Path) -> dict:
     """Review progress, annotator effort, and the audit estimate of auto-accepted precision."""
-    push = _read_push(out_dir)
+    push = read_push(out_dir)
     routing = RoutingSettings(**push["routing"]) if push else RoutingSettings()
     decisions = read_decisions(out_dir).to_pylist()
     decided = {d["id"]: d for d in decisions}

@@ -8,6 +8,7 @@ token names the variable, never the token.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -33,20 +34,42 @@ def _transient(exc: BaseException) -> bool:
 class LabelStudioServer:
     """One Label Studio, with retries around every call."""
 
-    def __init__(self, url: str, api_key: SecretStr, *, retry_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: SecretStr,
+        *,
+        retry_seconds: float = 120.0,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self._sdk = LabelStudio(base_url=self.url, api_key=api_key.get_secret_value(), timeout=60)
         self.retry_seconds = retry_seconds
+        # Where each retry is announced (default: a line on stderr; flows: the run logger).
+        self.notify = notify or (lambda line: print(line, file=sys.stderr, flush=True))
+
+    def retrying(self, what: str, error: BaseException, attempt: int, wait: float) -> None:
+        """Say that ``what`` failed with ``error`` and is retried in ``wait`` seconds."""
+        cause = f"HTTP {error.status_code}" if isinstance(error, ApiError) else type(error).__name__
+        self.notify(
+            f"{what}: Label Studio at {self.url} failed ({cause}); retry {attempt} in "
+            f"{wait:.1f} s (gives up after {self.retry_seconds:.0f} s)"
+        )
 
     @classmethod
-    def from_env(cls, url: str | None = None, retry_seconds: float = 120.0) -> LabelStudioServer:
+    def from_env(
+        cls,
+        url: str | None = None,
+        retry_seconds: float = 120.0,
+        notify: Callable[[str], None] | None = None,
+    ) -> LabelStudioServer:
         url = url or os.environ.get(URL_ENV)
         key = os.environ.get(KEY_ENV)
         if not url:
             raise ConfigError(f"{URL_ENV} is not set (e.g. http://127.0.0.1:8080)")
         if not key:
             raise ConfigError(f"{KEY_ENV} is not set (the token of a Label Studio user)")
-        return cls(url, SecretStr(key), retry_seconds=retry_seconds)
+        return cls(url, SecretStr(key), retry_seconds=retry_seconds, notify=notify)
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
         """``fn()``, retried while the server is down or restarting."""
@@ -55,6 +78,12 @@ class LabelStudioServer:
             wait=wait_exponential_jitter(multiplier=0.5, max=10),
             stop=stop_after_delay(self.retry_seconds),
             reraise=True,
+            before_sleep=lambda state: self.retrying(
+                what,
+                state.outcome.exception(),  # type: ignore[union-attr, arg-type]
+                state.attempt_number,
+                state.next_action.sleep,  # type: ignore[union-attr]
+            ),
         )
         try:
             return retrying(fn)
