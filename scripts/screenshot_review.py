@@ -3,7 +3,9 @@
 Starts its own Label Studio (scripts/labelstudio.sh, a temporary data folder, 127.0.0.1) and the
 reference endpoint, translates a few UNER PUD sentences EN->ZH (one with its entities swapped by
 the endpoint's ``swap_entities`` fault), pushes every candidate to a project, logs in with
-Chromium and saves one PNG per chosen task under docs/screenshots/. Stops what it started.
+Chromium and saves one PNG per chosen task under docs/screenshots/; then checks, as an annotator
+would, that every span shows its label as text, that a reject without its reason is refused
+(a warning, nothing saved) and that an approve is saved. Stops what it started.
 
 Needs: apt-get install chromium chromium-driver fonts-noto-cjk; pip install selenium.
 Run: .venv/bin/python scripts/screenshot_review.py [--ids n01005024 n01001011 ...]
@@ -89,6 +91,42 @@ def shoot(driver: webdriver.Chrome, url: str, project_id: int, task_id: int, pat
     print(f"saved {path.relative_to(REPO)}")
 
 
+def check_decisions(driver, url: str, project_id: int, tasks: list[dict], server) -> None:
+    """Reject without a reason: refused, nothing saved; approve: saved. Raises if not."""
+
+    def open_task(task: dict) -> None:
+        driver.get(f"{url}/projects/{project_id}/data?task={task['id']}")
+        WebDriverWait(driver, 90).until(
+            ready.presence_of_element_located((By.CSS_SELECTOR, "[class*='htx-richtext']"))
+        )
+        time.sleep(3)
+
+    def choose_and_submit(choice: str) -> None:
+        driver.find_element(By.XPATH, f"//*[normalize-space(text())='{choice}']").click()
+        time.sleep(0.5)
+        driver.find_element(By.XPATH, "//button[normalize-space(.)='Submit']").click()
+        time.sleep(3)
+
+    def saved(task: dict) -> int:
+        return len(server.sdk.tasks.get(task["id"]).annotations or [])
+
+    first, second = tasks[0], tasks[1]
+    open_task(first)
+    span = driver.find_elements(By.CSS_SELECTOR, ".htx-highlight")[0]
+    shown = driver.execute_script("return getComputedStyle(arguments[0], '::after').content", span)
+    assert ":" in shown, f"span label not shown as text: {shown!r}"
+    print(f"label on a span: {shown}")
+    choose_and_submit("reject")
+    assert "A reject needs its reason" in driver.find_element(By.TAG_NAME, "body").text
+    assert saved(first) == 0, "a reject without its reason was saved"
+    driver.save_screenshot(str(OUT / "review-reject-needs-reason.png"))
+    print("reject without a reason: refused, nothing saved")
+    open_task(second)
+    choose_and_submit("approve")
+    assert saved(second) == 1, "an approve was not saved"
+    print("approve: saved")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ids", nargs="*", default=["n01001011"], help="untouched source ids to show")
@@ -134,6 +172,9 @@ def main() -> None:
                     print(f"{sid}: {task['data']['pairing_note']}")
                     name = sid.split(":")[0]
                     shoot(driver, url, project_id, task["id"], OUT / f"review-{name}.png")
+                order = [tasks[f"{sid}:en-zh"] for sid in args.ids if f"{sid}:en-zh" in tasks]
+                others = [t for t in tasks.values() if t not in order]
+                check_decisions(driver, url, project_id, [*order, *others][:2], server)
             finally:
                 driver.quit()
         finally:

@@ -316,3 +316,23 @@ def test_label_studio_data_holding_the_token_is_private(label_studio):
     assert any(p.suffix == ".sqlite3" for p in files)
     for path in files:
         assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+
+
+def test_source_is_read_only_and_a_reject_needs_its_reason():
+    """What the browser check of `make screenshots` confirms in Label Studio, pinned in the
+    config and the tasks: source regions locked and not selectable, the reason required."""
+    from xml.etree import ElementTree
+
+    from parallelner.review.tasks import labeling_config, task_for
+
+    root = ElementTree.fromstring(labeling_config(["LOC", "PER"]))
+    src = next(t for t in root.iter("Text") if t.get("name") == "src")
+    assert src.get("selectionEnabled") == "false"
+    reason = next(c for c in root.iter("Choices") if c.get("name") == "reject_reason")
+    assert reason.get("required") == "true" and "reason" in reason.get("requiredMessage", "")
+    style = next(root.iter("Style")).text or ""
+    assert "attr(data-label)" in style  # labels as text on the spans, not only colours
+    task = task_for(_emoji_candidate(), "all")
+    regions = [r for r in task["predictions"][0]["result"] if r["type"] == "labels"]
+    assert {r["from_name"] for r in regions if r.get("readonly")} == {"src_label"}
+    assert all(r.get("readonly") for r in regions if r["from_name"] == "src_label")

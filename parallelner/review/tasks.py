@@ -59,6 +59,7 @@ def _region(
         "type": "labels",
         "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
         "meta": {"text": [f"entity {number}"]},
+        **({"readonly": True} if side == "src" else {}),  # the source is not reviewed
     }
 
 
