@@ -73,7 +73,8 @@ class CorpusConfig(BaseModel):
     parallel_shards: int = 2
     on_bad_record: Literal["fail", "skip"] = "fail"
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
-    filters: dict[str, float | bool] = Field(default_factory=dict)
+    # Thresholds as in the CLI's [filters]; by_pair: {"zh-en": {"untranslated_overlap": 0.4}}
+    filters: dict[str, float | bool | dict[str, dict[str, float]]] = Field(default_factory=dict)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
 

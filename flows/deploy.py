@@ -9,6 +9,11 @@ instead of this process, see the README ("Deployments").
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
 from pathlib import Path
 
 from prefect import serve
@@ -42,7 +47,23 @@ def main() -> None:
     ap.add_argument("--pull-cron", default="*/30 * * * *")
     ap.add_argument("--export-cron", default="0 6 * * *")
     args = ap.parse_args()
-    serve(*deployments(args.config, args.build_cron, args.pull_cron, args.export_cron))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill, systemd: as Ctrl-C
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(*deployments(args.config, args.build_cron, args.pull_cron, args.export_cron))
+    _stop()
+
+
+def _stop() -> None:
+    """Say so and exit 0; if shutting down hangs (the Prefect server is gone and the client
+    keeps retrying), exit anyway after STOP_SECONDS."""
+    print("stopped serving; the deployments keep their schedules on the server", file=sys.stderr)
+    timer = threading.Timer(STOP_SECONDS, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+    sys.exit(0)
+
+
+STOP_SECONDS = 10.0
 
 
 if __name__ == "__main__":
