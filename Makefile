@@ -44,6 +44,7 @@ benchmarks: $(STAMP)
 # fonts-noto-cjk), saved under docs/screenshots/.
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshot_review.py
+	$(BIN)/python scripts/screenshot_report.py
 
 # A local Label Studio for review (own venv, 127.0.0.1, SQLite under .labelstudio/).
 labelstudio:

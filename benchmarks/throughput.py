@@ -3,7 +3,7 @@
 Both talk to the same reference endpoint (set latency), in the same run, interleaved (plain,
 ours, plain, ours, ...), best of ``--rounds``. The plain loop is what a person would write by
 hand: asyncio + one `openai.AsyncOpenAI` + a semaphore, the first-round request of every sample,
-no cache, no retries, no projection, no Parquet; once with the client's default transport, once
+no cache, no projection, no Parquet (the client's default retries); once with the client's default transport, once
 with its aiohttp transport (which parallelner uses). Ours is the command a user types, timed from
 process start to exit: imports, reading, repairs (later rounds), filters, cache, parts, report.
 
@@ -44,7 +44,8 @@ async def plain_loop(
     from parallelner.prompts import load_prompts
 
     http = {"http_client": openai.DefaultAioHttpClient()} if aiohttp else {}
-    client = openai.AsyncOpenAI(base_url=base_url, api_key="EMPTY", max_retries=0, **http)
+    # openai's default retries (2): at 512 in flight a connect may time out on a loaded machine
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="EMPTY", max_retries=2, **http)
     gate = asyncio.Semaphore(concurrency)
     fmt = load_prompts().response_format
 

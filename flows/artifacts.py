@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from parallelner.report import run_line
@@ -74,11 +76,15 @@ def publish(
     review: dict | None = None,
     manifest: dict | None = None,
     progress: dict | None = None,
+    page: Path | None = None,
 ) -> None:
-    """Publish the summary and the per-pair table as artifacts of the current run."""
+    """Publish the summary and the per-pair table as artifacts of the current run (with a
+    link to the HTML report ``page``)."""
     markdown = summary_markdown(report, review, manifest)
     if progress:
         markdown += f"- {progress_line(progress)}\n"
+    if page:
+        markdown += f"- report with plots: [{page.name}]({page.resolve().as_uri()})\n"
     create_markdown_artifact(
         key=REPORT_KEY,
         markdown=markdown,

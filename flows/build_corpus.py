@@ -19,6 +19,7 @@ from flows.config import CorpusConfig, load_config
 from flows.export import export_flow
 from flows.review import review_pull_flow, review_push_flow
 from flows.translate import with_parallel_shards
+from parallelner.html_report import write_html_report
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "sample.toml"
 
@@ -33,13 +34,16 @@ def build_corpus(config: CorpusConfig) -> dict:
         pulled = review_pull_flow(config, pushed)
         review, progress = pulled["report"], pulled["progress"]
     manifest = export_flow(config)
-    publish(report, review, manifest, progress)
+    page = write_html_report(config.out_dir)
+    print(f"report: {page}")
+    publish(report, review, manifest, progress, page)
     return {
         "corpus": str(config.corpus_dir),
         "counts": manifest["counts"],
         "report": report,
         "review": review,
         "review_progress": progress,
+        "html_report": str(page),
     }
 
 

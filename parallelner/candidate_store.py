@@ -94,6 +94,11 @@ class CandidateStore:
             except (pa.ArrowException, OSError) as e:
                 raise _bad_part(part, f"unreadable ({str(e).splitlines()[0][:120]})") from None
 
+    def rows(self, columns: list[str]) -> Iterator[dict]:
+        """Selected columns of every candidate as dicts, one part in memory at a time."""
+        for part in self.parts():
+            yield from self._table(part, columns).to_pylist()
+
     def table(self, columns: list[str]) -> pa.Table:
         """Selected columns of every part, as one table (small columns: counts, ids)."""
         tables = [self._table(p, columns) for p in self.parts()]

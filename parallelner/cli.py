@@ -1,4 +1,4 @@
-"""The ``parallelner`` command: translate, filter, review, export, evaluate, reference-server.
+"""parallelner: translate, filter, review, export, evaluate, report; reference-server.
 
 A user's mistake (bad input, a missing setting, a refused key) prints one line and exits
 non-zero, never a traceback: ``path:line: message`` for input, ``error: message`` otherwise.
@@ -152,7 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--src-lang", required=True)
     t.add_argument("--tgt-lang", required=True)
     t.add_argument("--out", required=True, type=Path, metavar="DIR")
-    t.add_argument("--format", dest="fmt", choices=FORMATS, default="auto")
+    t.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="auto",
+        help="input format (default auto: by suffix, CoNLL otherwise)",
+    )
     t.add_argument(
         "--on-bad-record",
         choices=("fail", "skip"),
@@ -166,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--label-names", help="comma-separated names of Parquet ner_tags class ids")
     t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
     t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
-    t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--no-progress", action="store_true", help="no progress line (default: shown)")
     t.add_argument(
         "--force",
         action="store_true",
@@ -241,8 +247,18 @@ def _parser() -> argparse.ArgumentParser:
         help="auto: reviewed-approved + passed pairs not routed to review (default)",
     )
     e.add_argument("--shard-rows", type=int, default=50_000, help="rows per shard (50000)")
-    e.add_argument("--format", dest="fmt", choices=("parquet", "alignxie"), default="parquet")
+    e.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("parquet", "alignxie"),
+        default="parquet",
+        help="parquet shards (default) or AlignXIE instruction records",
+    )
     e.add_argument("--class-map", type=Path, help="JSON label -> {class, description} (alignxie)")
+
+    rp = sub.add_parser("report", help="one self-contained HTML page about DIR (plots, counts)")
+    rp.add_argument("out", type=Path, metavar="DIR")
+    rp.add_argument("--html", type=Path, help="where to write it (default DIR/report.html)")
 
     ev = sub.add_parser("evaluate", help="target entities of CORPUS against gold annotations")
     ev.add_argument("corpus", type=Path, metavar="CORPUS")
@@ -335,6 +351,16 @@ def _export(args: argparse.Namespace, console: Console) -> int:
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()) or "no pairs"
     console.print(f"exported {counts} in {len(manifest['shards'])} shards -> {args.corpus}")
     console.print(f"selection: {manifest['selection']}")
+    return 0
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.html_report import write_html_report
+
+    if not (args.out / "candidates").is_dir():
+        raise ConfigError(f"{args.out}: no candidates/ folder (not a run folder)")
+    path = write_html_report(args.out, args.html)
+    console.print(f"report: {path}  (open it in a browser; it fetches nothing)")
     return 0
 
 
@@ -431,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "review": _review,
             "export": _export,
             "evaluate": _evaluate,
+            "report": _report,
         }
         return handler[args.command](args, console)
     except InputError as e:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 Entity = tuple[int, int, str, str]  # start, end, label, text
 
@@ -87,11 +87,11 @@ def _entities(side: dict) -> list[Entity]:
 
 
 def _rows(files: list[str], columns: list[str]) -> Iterator[dict]:
-    """The corpus rows, one record batch at a time."""
-    if not files:
-        return
-    for batch in ds.dataset(files, format="parquet").to_batches(columns=columns, batch_size=4096):
-        yield from batch.to_pylist()
+    """The corpus rows, one record batch of one file at a time (no read-ahead)."""
+    for path in files:
+        with pq.ParquetFile(path) as shard:
+            for batch in shard.iter_batches(batch_size=2048, columns=columns):
+                yield from batch.to_pylist()
 
 
 def evaluate(corpus: Path, gold_path: Path) -> dict:

@@ -52,14 +52,15 @@ class RunFigures:
 
 
 def corpus_counts(store: CandidateStore) -> dict[str, object]:
-    """Counts over every candidate part: by status, reason, language pair; attempts; tokens."""
-    rows = store.table(_COLUMNS).to_pylist()
+    """Counts over every candidate part (read part by part): by status, reason, language pair;
+    attempts; tokens."""
     by_status: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
     by_pair: dict[str, dict[str, object]] = {}
     attempts: Counter[int] = Counter()
-    prompt_tokens = completion_tokens = 0
-    for r in rows:
+    prompt_tokens = completion_tokens = total = 0
+    for r in store.rows(_COLUMNS):
+        total += 1
         pair = by_pair.setdefault(
             f"{r['src_lang']}-{r['tgt_lang']}",
             {"total": 0, "passed": 0, "rejected": 0, "failed": 0, "by_reason": Counter()},
@@ -72,7 +73,6 @@ def corpus_counts(store: CandidateStore) -> dict[str, object]:
         attempts[r["attempts"]] += 1
         prompt_tokens += r["prompt_tokens"]
         completion_tokens += r["completion_tokens"]
-    total = len(rows)
     for pair in by_pair.values():
         pair["by_reason"] = dict(sorted(pair["by_reason"].items()))  # type: ignore[union-attr]
         pair["pass_rate"] = round(pair["passed"] / pair["total"], 4) if pair["total"] else 0.0  # type: ignore[operator]

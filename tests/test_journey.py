@@ -105,3 +105,31 @@ def test_review_push_says_each_retry_while_label_studio_is_down(ref, sample_dir,
     assert "retry 1 in " in retries[0] and "(gives up after 6 s)" in retries[0]
     assert lines[-1].startswith("error: ") and "unreachable" in lines[-1]
     assert "secret-token-1" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_is_one_offline_page_with_the_folders_figures(ref, sample_dir, tmp_path):
+    import re
+
+    out = tmp_path / "out"
+    for src, tgt in (("en", "zh"), ("zh", "en")):
+        args = ["translate", str(sample_dir / f"{src}-pud.iob2"), f"--src-lang={src}"]
+        args += [f"--tgt-lang={tgt}", f"--out={out}", f"--base-url={ref.base_url}"]
+        assert cli(*args, "--model=reference").returncode == 0
+    r = cli("report", str(out))
+    assert r.returncode == 0, r.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # Self-contained: no script, stylesheet, image or font is fetched.
+    assert not re.search(r"<(script|link|img|iframe)\b", page)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert not re.search(r"url\((?!#)", page) and "@import" not in page  # only #fragments
+    assert page.count("<svg") == 4  # confidence, length, labels, runs
+    report = json.loads((out / "report.json").read_text())
+    for pair, p in report["by_pair"].items():
+        cells = (
+            f'<td>{pair}</td><td class="n">{p["total"]:,}</td><td class="n">{p["passed"]:,}</td>'
+        )
+        assert cells in page
+    assert "below 0.9 (review)" in page and "outside the band" in page
+    assert "No review yet" in page
+    bad = cli("report", str(tmp_path / "nowhere"))
+    assert bad.returncode == 2 and "not a run folder" in one_line(bad)
