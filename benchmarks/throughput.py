@@ -3,9 +3,10 @@
 Both talk to the same reference endpoint (set latency), in the same run, interleaved (plain,
 ours, plain, ours, ...), best of ``--rounds``. The plain loop is what a person would write by
 hand: asyncio + one `openai.AsyncOpenAI` + a semaphore, the first-round request of every sample,
-no cache, no projection, no Parquet (the client's default retries); once with the client's default transport, once
-with its aiohttp transport (which parallelner uses). Ours is the command a user types, timed from
-process start to exit: imports, reading, repairs (later rounds), filters, cache, parts, report.
+no cache, no projection, no Parquet (the client's default retries); once with the client's
+default transport, once with its aiohttp transport (which parallelner uses). Ours is the command
+a user types, timed from process start to exit: imports, reading, repairs (later rounds),
+filters, cache, parts, report.
 
 Data: the 691 UNER PUD English sentences (../shared/data/uner-pud-en-zh), repeated with
 distinct ids up to ``--samples`` (real sentences, repeated for volume), EN->ZH. The response
