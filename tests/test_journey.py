@@ -40,12 +40,17 @@ def test_right_source_languages_pass_the_check(shared_data):
     assert not check_source(read_samples([ewt], "en", strict=False), "en").wrong
 
 
-def test_thresholds_can_differ_per_language_pair(ref, sample_dir, tmp_path):
-    out = tmp_path / "out"
+def translate_both_ways(out, ref, sample_dir) -> None:
+    """The bundled sample EN->ZH and ZH->EN into ``out``, through the CLI."""
     for src, tgt in (("en", "zh"), ("zh", "en")):
         args = ["translate", str(sample_dir / f"{src}-pud.iob2"), f"--src-lang={src}"]
         args += [f"--tgt-lang={tgt}", f"--out={out}", f"--base-url={ref.base_url}"]
         assert cli(*args, "--model=reference").returncode == 0
+
+
+def test_thresholds_can_differ_per_language_pair(ref, sample_dir, tmp_path):
+    out = tmp_path / "out"
+    translate_both_ways(out, ref, sample_dir)
     before = json.loads((out / "report.json").read_text())["by_pair"]
     # No copying allowed at all for ZH->EN only: every zh-en pair fails, en-zh is untouched.
     r = cli("filter", str(out), "--threshold", "zh-en:untranslated_overlap=-1")
@@ -111,10 +116,7 @@ def test_report_is_one_offline_page_with_the_folders_figures(ref, sample_dir, tm
     import re
 
     out = tmp_path / "out"
-    for src, tgt in (("en", "zh"), ("zh", "en")):
-        args = ["translate", str(sample_dir / f"{src}-pud.iob2"), f"--src-lang={src}"]
-        args += [f"--tgt-lang={tgt}", f"--out={out}", f"--base-url={ref.base_url}"]
-        assert cli(*args, "--model=reference").returncode == 0
+    translate_both_ways(out, ref, sample_dir)
     r = cli("report", str(out))
     assert r.returncode == 0, r.stderr
     page = (out / "report.html").read_text(encoding="utf-8")
