@@ -1,4 +1,4 @@
-"""Serve the flows on cron schedules (long-running process; Ctrl-C stops it).
+"""Serve the flows on cron schedules (long-running process; Ctrl-C or SIGTERM stops it).
 
     PREFECT_API_URL=http://127.0.0.1:4200/api python -m flows.deploy --config my-corpus.toml
 
@@ -16,15 +16,18 @@ import sys
 import threading
 from pathlib import Path
 
-from prefect import serve
-
-from flows.build_corpus import DEFAULT_CONFIG, build_corpus
-from flows.config import load_config
-from flows.export import export_flow
-from flows.review import review_pull_flow
+STOP_SECONDS = 10.0
+STOPPED = "stopped serving: the schedules are paused on the server until this serves again"
+NOT_STARTED = "stopped before serving"
+UNREACHED = "stopped serving; the Prefect server did not answer, so the schedules were not paused"
 
 
 def deployments(config_path: Path, build_cron: str, pull_cron: str, export_cron: str) -> list:
+    from flows.build_corpus import build_corpus
+    from flows.config import load_config
+    from flows.export import export_flow
+    from flows.review import review_pull_flow
+
     config = load_config(config_path)
     params = {"config": config.model_dump()}
     return [
@@ -40,30 +43,87 @@ def deployments(config_path: Path, build_cron: str, pull_cron: str, export_cron:
     ]
 
 
+class Stopper:
+    """SIGTERM (kill, systemd) and SIGINT (Ctrl-C) end the process with exit code 0.
+
+    Before serving there is nothing to shut down: exit at once. While serving, Prefect's runner
+    shuts down (it pauses the schedules: nothing runs them while no process serves); if that
+    hangs (the Prefect server is gone and the client keeps retrying) or the interrupt lands where
+    Python ignores it, exit anyway after STOP_SECONDS. A second signal exits at once.
+    """
+
+    def __init__(self) -> None:
+        self.serving = False
+        self.signalled = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        self.stopping()
+        raise KeyboardInterrupt
+
+    def stopping(self) -> None:
+        """Exit now if nothing is served or this is the second signal; else start the
+        watchdog."""
+        if not self.serving:
+            exit_now(NOT_STARTED)
+        if self.signalled:
+            exit_now(UNREACHED)
+        self.signalled = True
+        timer = threading.Timer(STOP_SECONDS, exit_now, [UNREACHED])
+        timer.daemon = True
+        timer.start()
+
+
+def exit_now(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def serve(deployments: list, stopper: Stopper) -> None:
+    """Prefect's ``serve``, with the watchdog on SIGTERM too (its runner installs its own
+    SIGTERM handler when it starts)."""
+    import asyncio
+
+    from prefect.runner import Runner
+
+    names = ", ".join(f"{d.flow_name}/{d.name}" for d in deployments)
+
+    class WatchedRunner(Runner):
+        async def __aenter__(self):
+            started = await super().__aenter__()
+            print(f"serving {names}; Ctrl-C or SIGTERM stops", flush=True)
+            stopper.serving = True
+            return started
+
+        def handle_sigterm(self, *args, **kwargs) -> None:
+            stopper.stopping()
+            super().handle_sigterm(*args, **kwargs)
+
+    runner = WatchedRunner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner.start())
+
+
 def main() -> None:
+    stopper = Stopper()
+    stopper.install()  # before the slow imports: a signal while starting stops it too
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    ap.add_argument("--config", type=Path, default=None, help="default: flows/sample.toml")
     ap.add_argument("--build-cron", default="0 2 * * *")
     ap.add_argument("--pull-cron", default="*/30 * * * *")
     ap.add_argument("--export-cron", default="0 6 * * *")
     args = ap.parse_args()
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill, systemd: as Ctrl-C
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(*deployments(args.config, args.build_cron, args.pull_cron, args.export_cron))
-    _stop()
+    from flows.build_corpus import DEFAULT_CONFIG
 
-
-def _stop() -> None:
-    """Say so and exit 0; if shutting down hangs (the Prefect server is gone and the client
-    keeps retrying), exit anyway after STOP_SECONDS."""
-    print("stopped serving; the deployments keep their schedules on the server", file=sys.stderr)
-    timer = threading.Timer(STOP_SECONDS, lambda: os._exit(0))
-    timer.daemon = True
-    timer.start()
-    sys.exit(0)
-
-
-STOP_SECONDS = 10.0
+    config = args.config or DEFAULT_CONFIG
+    serve(deployments(config, args.build_cron, args.pull_cron, args.export_cron), stopper)
+    exit_now(STOPPED)
 
 
 if __name__ == "__main__":

@@ -135,3 +135,60 @@ def label_studio(tmp_path_factory) -> LabelStudioHandle:
         yield handle
     finally:
         handle.script("stop")  # also after a failed start: end what the script started
+
+
+class PrefectServerHandle:
+    """A real Prefect server on 127.0.0.1 (SQLite under ``home``), in its own process group."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api"
+        self.env = {
+            **os.environ,
+            "PREFECT_HOME": str(home),
+            "PREFECT_API_URL": self.url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "false",
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180.0) -> PrefectServerHandle:
+        import urllib.request
+
+        prefect = REPO / ".venv" / "bin" / "prefect"
+        self.process = subprocess.Popen(
+            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=open(self.home / "server.log", "wb"),  # noqa: SIM115 - closed with the process
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.home / "server.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"Prefect server not up in {timeout:.0f} s")
+
+    def kill(self) -> None:
+        """End the server this handle started (its process group), at once."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def prefect_server(tmp_path):
+    """A started Prefect server of its own, killed after the test."""
+    home = tmp_path / "prefect-server"
+    home.mkdir()
+    handle = PrefectServerHandle(home)
+    try:
+        yield handle.start()
+    finally:
+        handle.kill()

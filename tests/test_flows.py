@@ -192,3 +192,74 @@ def test_shard_cache_key_follows_the_prompt_version_not_the_speed_settings():
     assert base.fingerprint("joint-v1") != base.fingerprint("joint-v2")
     assert base.fingerprint("joint-v1") == replace(base, concurrency=8).fingerprint("joint-v1")
     assert base.fingerprint("joint-v1") != replace(base, max_attempts=5).fingerprint("joint-v1")
+
+
+def _deployments(api_url: str) -> dict[str, dict]:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{api_url}/deployments/filter",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        return {d["name"]: d for d in json.loads(reply.read())}
+
+
+def _serve(server, wait: bool = True) -> subprocess.Popen:
+    """``python -m flows.deploy`` against ``server``; with ``wait``, once it serves the three
+    deployments."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.deploy", "--config", str(REPO / "flows" / "sample.toml")],
+        cwd=REPO,
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    if wait:
+        seen = []
+        for line in process.stdout:  # up to the line serve() prints once it polls for runs
+            seen.append(line)
+            if line.startswith("serving build-corpus/nightly, review-pull/review-pull"):
+                break
+        assert process.poll() is None, "".join(seen)[-3000:]
+        served = _deployments(server.url)
+        assert set(served) == {"nightly", "review-pull", "export"}
+        assert not any(d["paused"] for d in served.values())  # serving again resumes them
+    return process
+
+
+def test_serving_stops_cleanly_on_sigterm_and_ctrl_c_even_with_the_server_gone(prefect_server):
+    from flows.deploy import STOP_SECONDS
+
+    for sig, wait in ((signal.SIGTERM, True), (signal.SIGINT, True), (signal.SIGINT, False)):
+        serving = _serve(prefect_server, wait)
+        if not wait:
+            time.sleep(0.8)  # while it starts: importing, building the deployments
+        serving.send_signal(sig)
+        output = serving.communicate(timeout=60)[0]
+        assert serving.returncode == 0, output[-3000:]
+        assert "Traceback" not in output
+        if wait:  # stopped while serving: no process runs them, so Prefect paused them
+            assert "stopped serving: the schedules are paused on the server" in output
+            assert all(d["paused"] for d in _deployments(prefect_server.url).values())
+        else:
+            assert "stopped before serving" in output
+
+    both = {signal.SIGTERM: _serve(prefect_server), signal.SIGINT: _serve(prefect_server)}
+    prefect_server.kill()  # the server is gone; the serving processes keep retrying it
+    time.sleep(3)
+    for sig, serving in both.items():
+        sent = time.monotonic()
+        serving.send_signal(sig)
+        try:
+            output = serving.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired as e:
+            os.killpg(serving.pid, signal.SIGKILL)
+            raise AssertionError(f"{sig!r} did not stop it: {e.output[-3000:]}") from None
+        assert serving.returncode == 0, output[-3000:]
+        assert time.monotonic() - sent < STOP_SECONDS + 5
+        assert "the Prefect server did not answer, so the schedules were not paused" in output
