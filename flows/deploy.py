@@ -20,6 +20,7 @@ STOP_SECONDS = 10.0
 STOPPED = "stopped serving: the schedules are paused on the server until this serves again"
 NOT_STARTED = "stopped before serving"
 UNREACHED = "stopped serving; the Prefect server did not answer, so the schedules were not paused"
+ACTIVE = "stopped serving; the schedules are still active on the server (they were not paused)"
 
 
 def deployments(config_path: Path, build_cron: str, pull_cron: str, export_cron: str) -> list:
@@ -83,9 +84,9 @@ def exit_now(message: str) -> None:
     os._exit(0)
 
 
-def serve(deployments: list, stopper: Stopper) -> None:
+def serve(deployments: list, stopper: Stopper) -> list[str]:
     """Prefect's ``serve``, with the watchdog on SIGTERM too (its runner installs its own
-    SIGTERM handler when it starts)."""
+    SIGTERM handler when it starts); the served deployments' names, once it has stopped."""
     import asyncio
 
     from prefect.runner import Runner
@@ -108,6 +109,25 @@ def serve(deployments: list, stopper: Stopper) -> None:
         runner.add_deployment(deployment)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner.start())
+    return [f"{d.flow_name}/{d.name}" for d in deployments]
+
+
+def paused(names: list[str], seconds: float = 5.0) -> bool | None:
+    """Whether the server has these deployments' schedules paused; None if it does not answer
+    within ``seconds``."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read() -> bool:
+        async with get_client() as client:
+            found = [await client.read_deployment_by_name(n) for n in names]
+            return all(d.paused for d in found)
+
+    try:
+        return asyncio.run(asyncio.wait_for(read(), seconds))
+    except Exception:
+        return None
 
 
 def main() -> None:
@@ -122,8 +142,9 @@ def main() -> None:
     from flows.build_corpus import DEFAULT_CONFIG
 
     config = args.config or DEFAULT_CONFIG
-    serve(deployments(config, args.build_cron, args.pull_cron, args.export_cron), stopper)
-    exit_now(STOPPED)
+    names = serve(deployments(config, args.build_cron, args.pull_cron, args.export_cron), stopper)
+    state = paused(names)  # the runner pauses them; say what the server holds
+    exit_now({True: STOPPED, False: ACTIVE, None: UNREACHED}[state])
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.errors import ConfigError
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
-from parallelner.jobs import check_direction, record_inputs, translate_job
+from parallelner.jobs import Known, check_direction, record_inputs, translate_job
 from parallelner.locks import hold
 from parallelner.prompts import prompt_versions
 from parallelner.readers import Quarantine, ReadStats, read_samples
@@ -78,7 +78,12 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
 
 @task(retries=2, retry_delay_seconds=10, persist_result=True, result_serializer="json")
 def translate_shard(
-    shard: ShardSpec, out: str, fingerprint: str, settings: dict, failed_before: int = 0
+    shard: ShardSpec,
+    out: str,
+    fingerprint: str,
+    settings: dict,
+    failed_before: int = 0,
+    known: dict | None = None,
 ) -> dict:
     """Translate one shard into OUT/candidates (resuming); its run figures.
 
@@ -86,8 +91,13 @@ def translate_shard(
     the cache key: ``fingerprint`` stands for what decides the output. ``failed_before``, the
     shard's failed candidates when the run started, is in the key so that a shard which left
     failures behind runs again, and retries them, instead of being answered from the cache.
+    ``known``: the shard's candidate ids already in the folder (``done``, ``failed``), read by
+    the flow once for every shard; out of the cache key.
     """
     del fingerprint, failed_before  # part of the cache key only
+    state = None
+    if known is not None:
+        state = Known(done=set(known["done"]), failed=set(known["failed"]))
     # One process per shard task already: no worker processes inside it.
     resolved = load_settings(overrides={**settings, "workers": 1})
     figures = translate_job(
@@ -100,6 +110,7 @@ def translate_shard(
         record_sources=False,
         summarize=False,
         lock=False,  # the flow process holds the folder lock for its shard tasks
+        known=state,
     )
     return {
         "shard": shard.index,
@@ -109,7 +120,7 @@ def translate_shard(
 
 
 def _cached_translate_shard(config: CorpusConfig):
-    policy = (INPUTS - "settings" + TASK_SOURCE).configure(
+    policy = (INPUTS - "settings" - "known" + TASK_SOURCE).configure(
         key_storage=str(config.out_dir / ".prefect-cache")
     )
     return translate_shard.with_options(cache_policy=policy)
@@ -152,31 +163,35 @@ def translate_flow(config: CorpusConfig) -> dict:
     fingerprint = settings.fingerprint(prompt_versions())
     with hold(config.out_dir, "parallelner translate flow"):
         shards = [s for d in config.directions for s in make_shards(d, config)]
-        failed = failed_ids(CandidateStore(config.out_dir))
-        futures = [
-            shard_task.submit(
-                s, str(config.out_dir), fingerprint, settings.public(), failed_in(s, failed)
+        # The folder is read once here, not by every shard task.
+        done, failed = CandidateStore(config.out_dir).done_and_failed()
+        futures = []
+        for s in shards:
+            known = shard_known(s, done, failed)
+            futures.append(
+                shard_task.submit(
+                    s,
+                    str(config.out_dir),
+                    fingerprint,
+                    settings.public(),
+                    len(known["failed"]),
+                    known,
+                )
             )
-            for s in shards
-        ]
         # A shard answered from Prefect's cache did no work in this run: count it as such.
         figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
         return summarize(config, figures, time.perf_counter() - started)
 
 
-def failed_ids(store: CandidateStore) -> set[str]:
-    """Ids of the folder's ``failed`` candidates."""
-    table = store.table(["id", "status"]).to_pydict()
-    return {i for i, s in zip(table["id"], table["status"], strict=True) if s == "failed"}
-
-
-def failed_in(shard: ShardSpec, failed: set[str]) -> int:
-    """How many of the shard's samples have a failed candidate."""
-    if not failed:
-        return 0
+def shard_known(shard: ShardSpec, done: set[str], failed: set[str]) -> dict[str, list[str]]:
+    """The shard's candidate ids among the folder's ``done`` and ``failed`` ones."""
     with open(shard.path, encoding="utf-8") as fh:
-        ids = (json.loads(line)["id"] for line in fh if line.strip())
-        return sum(Candidate.make_id(i, shard.src_lang, shard.tgt_lang) in failed for i in ids)
+        ids = [
+            Candidate.make_id(json.loads(line)["id"], shard.src_lang, shard.tgt_lang)
+            for line in fh
+            if line.strip()
+        ]
+    return {"done": [i for i in ids if i in done], "failed": [i for i in ids if i in failed]}
 
 
 def with_parallel_shards(config: CorpusConfig):

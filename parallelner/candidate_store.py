@@ -68,6 +68,18 @@ class CandidateStore:
             ids.update(self._table(part, ["id"]).column("id").to_pylist())
         return ids
 
+    def done_and_failed(self) -> tuple[set[str], set[str]]:
+        """Ids of every candidate and of the ``failed`` ones, in one pass over the parts."""
+        done: set[str] = set()
+        failed: set[str] = set()
+        for part in self.parts():
+            table = self._table(part, ["id", "status"]).to_pydict()
+            done.update(table["id"])
+            failed.update(
+                i for i, s in zip(table["id"], table["status"], strict=True) if s == "failed"
+            )
+        return done, failed
+
     def check_unique(self) -> int:
         """The number of candidates; InputError naming a duplicated id and both its parts."""
         first: dict[str, Path] = {}

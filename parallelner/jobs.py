@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
@@ -89,6 +89,7 @@ def translate_job(
     summarize: bool = True,
     lock: bool = True,
     force: bool = False,
+    known: Known | None = None,
 ) -> dict:
     """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json.
 
@@ -99,7 +100,9 @@ def translate_job(
     not their shards). summarize: write report.json (the flows write one at the end).
     lock: take the folder lock (False: the caller holds it, e.g. the flow whose shard tasks
     run in other processes). force: translate even when the first samples do not read as
-    ``src_lang`` (otherwise a ConfigError before any request).
+    ``src_lang`` (otherwise a ConfigError before any request). known: which of these samples
+    the folder already holds, when the caller read it (a flow reads it once for all its shard
+    tasks instead of each task reading every part).
     """
     if not settings.model:
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
@@ -107,7 +110,7 @@ def translate_job(
     out_dir.mkdir(parents=True, exist_ok=True)
     held = hold(out_dir, f"parallelner translate {src_lang}-{tgt_lang}") if lock else nullcontext()
     with held:
-        job = _TranslateJob(out_dir, src_lang, tgt_lang, settings, progress)
+        job = _TranslateJob(out_dir, src_lang, tgt_lang, settings, progress, known)
         read = partial(
             read_samples,
             inputs,
@@ -155,6 +158,15 @@ def worker_count(requested: int, pending: int, backend: str, cores: int | None =
     return max(1, min(cores or os.cpu_count() or 1, pending // SAMPLES_PER_WORKER))
 
 
+@dataclass
+class Known:
+    """What a caller already read of the folder for a run's samples: the candidate ids written
+    (``done``) and those of them that are ``failed`` (retried by the run)."""
+
+    done: set[str]
+    failed: set[str]
+
+
 class _TranslateJob:
     """One translate run over a locked folder: validate, retire failures, translate, report."""
 
@@ -165,8 +177,9 @@ class _TranslateJob:
         tgt_lang: str,
         settings: Settings,
         progress: Progress | None,
+        known: Known | None = None,
     ) -> None:
-        self.out_dir, self.settings = out_dir, settings
+        self.out_dir, self.settings, self.known = out_dir, settings, known
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
         self.store = CandidateStore(out_dir)
         self.started = time.perf_counter()
@@ -191,12 +204,20 @@ class _TranslateJob:
         finally:
             quarantine.close()
         self.figures.samples_read, self.figures.skipped_bad_records = stats.read, stats.skipped
-        self.figures.retried_failed = self.store.drop_failed(self.ids)
+        if self.known is None:
+            self.figures.retried_failed = self.store.drop_failed(self.ids)
+        elif failed := self.ids & self.known.failed:  # else no part needs reading
+            self.figures.retried_failed = self.store.drop_failed(failed)
+            self.known.done -= failed
 
     def run(self, spec: WorkerSpec, summarize: bool) -> dict:
         """Translate the samples not done yet, in this process or in worker processes."""
         spec.parts_at_start = self.store.parts()
-        done = self.store.done_ids(spec.parts_at_start)
+        if self.known is None:
+            done = self.store.done_ids(spec.parts_at_start)
+        else:
+            done = self.known.done
+            spec.done = done
         self.figures.already_done = len(self.ids & done)
         pending = len(self.ids) - self.figures.already_done
         workers = worker_count(self.settings.workers, pending, self.settings.backend)

@@ -52,6 +52,7 @@ class WorkerSpec:
     read: dict[str, object]  # fmt, strict, label_names, limit
     out_dir: Path
     parts_at_start: list[Path]
+    done: set[str] | None = None  # the ids in parts_at_start, when the parent read them
     index: int = 0
     count: int = 1
     parent: int = field(default_factory=os.getpid)
@@ -241,7 +242,9 @@ def worker_main() -> int:
         samples = read_samples(
             spec.inputs, spec.src_lang, on_bad_record="skip", stats=ReadStats(), **spec.read
         )  # type: ignore[arg-type]
-        done = CandidateStore(spec.out_dir).done_ids(spec.parts_at_start)
+        done = spec.done
+        if done is None:
+            done = CandidateStore(spec.out_dir).done_ids(spec.parts_at_start)
         mine = share_of(samples, done, spec.tgt_lang, spec.index, spec.count)
         cfg = translate_settings(spec.settings, spec.src_lang, spec.tgt_lang)
         translate_share(mine, spec.out_dir, cfg, spec.settings, progress, figures)
