@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.config import CorpusConfig, DirectionConfig
@@ -161,7 +164,7 @@ def translate_flow(config: CorpusConfig) -> dict:
     shard_task = _cached_translate_shard(config)
     # Prompts are files, outside TASK_SOURCE: their version must be part of the cache key.
     fingerprint = settings.fingerprint(prompt_versions())
-    with hold(config.out_dir, "parallelner translate flow"):
+    with hold(config.out_dir, "parallelner translate flow"), api_for_task_processes():
         shards = [s for d in config.directions for s in make_shards(d, config)]
         # The folder is read once here, not by every shard task.
         done, failed = CandidateStore(config.out_dir).done_and_failed()
@@ -181,6 +184,22 @@ def translate_flow(config: CorpusConfig) -> dict:
         # A shard answered from Prefect's cache did no work in this run: count it as such.
         figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
         return summarize(config, figures, time.perf_counter() - started)
+
+
+@contextmanager
+def api_for_task_processes() -> Iterator[None]:
+    """Shard tasks in processes talk to this flow's Prefect API. Without PREFECT_API_URL the
+    flow runs on Prefect's temporary local server, whose address the task processes would not
+    know: each would start a server of its own (15-20 s each). Name it to them."""
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the one this process already runs (or starts it)
+    server.start()
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        yield
 
 
 def shard_known(shard: ShardSpec, done: set[str], failed: set[str]) -> dict[str, list[str]]:
