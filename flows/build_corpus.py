@@ -25,9 +25,38 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "sample.toml"
 
 
 @flow(name="build-corpus", log_prints=True)
-def build_corpus(config: CorpusConfig) -> dict:
-    """The whole pipeline over one config; where the corpus is and what it holds."""
+def build_corpus(config: CorpusConfig, partition: str = "") -> dict:
+    """The whole pipeline over one config; where the corpus is and what it holds.
+
+    With ``partition`` (``i/N``, or ``config.partition``) only that partition is translated;
+    the ``gather`` flow reviews and exports once every partition is.
+    """
+    if partition:
+        config = config.model_copy(update={"partition": partition})
     report = with_parallel_shards(config)(config)
+    if config.partition:
+        print(f"partition {config.partition} of {config.out} translated; gather exports it")
+        return {"partition": config.partition, "report": report}
+    return finish(config, report)
+
+
+@flow(name="gather", log_prints=True)
+def gather(config: CorpusConfig) -> dict:
+    """Review (when configured) and export a folder that partition runs translated; refuses
+    while a partition is unfinished."""
+    from parallelner.partitions import gather_state
+    from parallelner.report import RunFigures, write_report
+
+    config = config.model_copy(update={"partition": ""})
+    gathered = gather_state(config.out_dir)  # before any review task is pushed
+    print(f"gathering {gathered.count} partitions of {config.out}: {gathered.finished}")
+    report = write_report(config.out_dir, RunFigures(command="gather"))
+    return finish(config, report)
+
+
+def finish(config: CorpusConfig, report: dict) -> dict:
+    """After translation: review push and pull (when configured), export, the HTML report and
+    the artifact."""
     review = progress = None
     if config.review.active():
         pushed = review_push_flow(config)

@@ -77,6 +77,8 @@ class CorpusConfig(BaseModel):
     filters: dict[str, float | bool | dict[str, dict[str, float]]] = Field(default_factory=dict)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    # "i/N": this run translates only partition i of N (the gather flow reviews and exports)
+    partition: str = ""
 
     @property
     def out_dir(self) -> Path:
@@ -100,6 +102,7 @@ class CorpusConfig(BaseModel):
             "cache": e.cache,
             "on_bad_record": self.on_bad_record,
             "filters": self.filters,
+            "partition": self.partition,
         }
         return load_settings(file_values=values)
 

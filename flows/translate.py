@@ -29,6 +29,7 @@ from parallelner.errors import ConfigError
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.jobs import Known, check_direction, record_inputs, translate_job
 from parallelner.locks import hold
+from parallelner.partitions import Partition, check_folder, mark_finished, select
 from parallelner.prompts import prompt_versions
 from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate
@@ -41,6 +42,7 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
     """Read one direction's inputs (bad records per config) into shard files, once their first
     sentences are checked to be in ``src_lang`` (unless ``force``)."""
     out = config.out_dir
+    partition = Partition.parse(config.partition, "partition")
     paths = [Path(p) for p in direction.inputs]
     if not direction.force:
         first = read_samples(
@@ -61,7 +63,10 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
             quarantine=quarantine,
             stats=stats,
         )
+        samples = select(samples, partition)
         folder = out / "shards" / f"{direction.src_lang}-{direction.tgt_lang}"
+        if partition:
+            folder = folder / partition.tag
         specs = write_shards(
             samples, folder, config.shard_size, direction.src_lang, direction.tgt_lang
         )
@@ -69,11 +74,13 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
         quarantine.close()
     record_inputs(out, [Path(p) for p in direction.inputs], direction.src_lang, direction.tgt_lang)
     get_run_logger().info(
-        "%s-%s: %d samples in %d shards, %d bad records skipped",
+        "%s-%s%s: %d samples in %d shards (%d read), %d bad records skipped",
         direction.src_lang,
         direction.tgt_lang,
-        stats.read,
+        f" partition {partition}" if partition else "",
+        sum(s.samples for s in specs),
         len(specs),
+        stats.read,
         stats.skipped,
     )
     return specs
@@ -114,6 +121,7 @@ def translate_shard(
         summarize=False,
         lock=False,  # the flow process holds the folder lock for its shard tasks
         known=state,
+        mark=False,  # the flow marks a partition finished once all its shards are
     )
     return {
         "shard": shard.index,
@@ -164,7 +172,11 @@ def translate_flow(config: CorpusConfig) -> dict:
     shard_task = _cached_translate_shard(config)
     # Prompts are files, outside TASK_SOURCE: their version must be part of the cache key.
     fingerprint = settings.fingerprint(prompt_versions())
-    with hold(config.out_dir, "parallelner translate flow"), api_for_task_processes():
+    partition = Partition.parse(config.partition, "partition")
+    tag = partition.tag if partition else None
+    command = "parallelner translate flow" + (f" partition {partition}" if partition else "")
+    with hold(config.out_dir, command, partition=tag), api_for_task_processes():
+        check_folder(CandidateStore(config.out_dir).parts(), partition, config.out_dir)
         shards = [s for d in config.directions for s in make_shards(d, config)]
         # The folder is read once here, not by every shard task.
         done, failed = CandidateStore(config.out_dir).done_and_failed()
@@ -183,6 +195,16 @@ def translate_flow(config: CorpusConfig) -> dict:
             )
         # A shard answered from Prefect's cache did no work in this run: count it as such.
         figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
+        if partition:  # every shard is done: the partition is, in each direction
+            for d in config.directions:
+                pair = f"{d.src_lang}-{d.tgt_lang}"
+                mine = [f for f in figures if f["direction"] == pair]
+                mark_finished(
+                    config.out_dir,
+                    partition,
+                    pair,
+                    {"samples": sum(f["samples_read"] for f in mine), "shards": len(mine)},
+                )
         return summarize(config, figures, time.perf_counter() - started)
 
 

@@ -167,18 +167,21 @@ class CandidateStore:
         for part in self.parts():
             self.rewrite_part(part, judge_part(self.read_part(part)))
 
-    def writer(self, rows_per_part: int = 1000) -> PartWriter:
-        return PartWriter(self.dir, rows_per_part)
+    def writer(self, rows_per_part: int = 1000, tag: str = "") -> PartWriter:
+        """A writer of new parts; ``tag`` (a partition's) goes into their names."""
+        return PartWriter(self.dir, rows_per_part, tag)
 
 
 class PartWriter:
     """Buffers candidates and writes a part every ``rows_per_part`` rows and at close."""
 
-    def __init__(self, directory: Path, rows_per_part: int) -> None:
+    def __init__(self, directory: Path, rows_per_part: int, tag: str = "") -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.dir = directory
         self.rows_per_part = rows_per_part
         self._token = secrets.token_hex(4)  # several writers may share a folder
+        if tag:
+            self._token = f"{tag}-{self._token}"
         self._rows: list[dict[str, object]] = []
         self._parts = 0
         self.written = 0

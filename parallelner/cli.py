@@ -130,6 +130,7 @@ def _load(args: argparse.Namespace) -> Settings:
         "cache",
         "on_bad_record",
         "rows_per_part",
+        "partition",
     )
     overrides: dict[str, object] = {n: getattr(args, n, None) for n in names}
     overrides["filters"] = {
@@ -172,6 +173,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--label-names", help="comma-separated names of Parquet ner_tags class ids")
     t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
     t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
+    t.add_argument(
+        "--partition",
+        metavar="I/N",
+        help="only partition I of N (by a stable hash of the sample id), for runs on several "
+        "machines into one DIR; export gathers them (env PARALLELNER_PARTITION; default: all)",
+    )
     t.add_argument("--no-progress", action="store_true", help="no progress line (default: shown)")
     t.add_argument(
         "--force",
@@ -255,6 +262,12 @@ def _parser() -> argparse.ArgumentParser:
         help="parquet shards (default) or AlignXIE instruction records",
     )
     e.add_argument("--class-map", type=Path, help="JSON label -> {class, description} (alignxie)")
+    e.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="export a partitioned DIR even when some partitions are not finished (listed in "
+        "the manifest; default: refuse)",
+    )
 
     rp = sub.add_parser("report", help="one self-contained HTML page about DIR (plots, counts)")
     rp.add_argument("out", type=Path, metavar="DIR")
@@ -291,6 +304,11 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
         )
     print_summary(report, console)
     console.print(f"candidates: {args.out / 'candidates'}  report: {args.out / 'report.json'}")
+    if settings.partition:
+        console.print(
+            f"partition {settings.partition} finished; `parallelner export {args.out}` gathers "
+            "the partitions once all are"
+        )
     return 0
 
 
@@ -347,10 +365,15 @@ def _export(args: argparse.Namespace, console: Console) -> int:
         shard_rows=args.shard_rows,
         fmt=args.fmt,
         class_map=args.class_map,
+        allow_missing=args.allow_missing,
     )
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()) or "no pairs"
     console.print(f"exported {counts} in {len(manifest['shards'])} shards -> {args.corpus}")
     console.print(f"selection: {manifest['selection']}")
+    if parts := manifest.get("partitions"):
+        missing = {p: m for p, m in parts["missing"].items() if m}
+        gathered = f"gathered {parts['count']} partitions"
+        console.print(f"{gathered}; missing: {missing}" if missing else f"{gathered}, none missing")
     return 0
 
 

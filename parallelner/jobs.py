@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 
 from parallelner.atomic import write_text_atomically
@@ -26,7 +25,8 @@ from parallelner.filters import FilterContext
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.llm.backend import ClientStats
 from parallelner.locks import hold
-from parallelner.pool import WorkerSpec, run_pool, share_of
+from parallelner.partitions import Partition, check_folder, mark_finished, select
+from parallelner.pool import WorkerSpec, read_spec, run_pool, share_of
 from parallelner.readers import Format, Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate, RecordError, Sample, check_lang
 from parallelner.report import RunFigures, write_report
@@ -90,6 +90,7 @@ def translate_job(
     lock: bool = True,
     force: bool = False,
     known: Known | None = None,
+    mark: bool = True,
 ) -> dict:
     """Translate ``inputs`` into ``out_dir`` (resuming), then write and return report.json.
 
@@ -107,19 +108,29 @@ def translate_job(
     if not settings.model:
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
     check_direction(src_lang, tgt_lang)
+    partition = Partition.parse(settings.partition, "partition")
     out_dir.mkdir(parents=True, exist_ok=True)
-    held = hold(out_dir, f"parallelner translate {src_lang}-{tgt_lang}") if lock else nullcontext()
+    command = f"parallelner translate {src_lang}-{tgt_lang}"
+    if partition:
+        command += f" --partition {partition}"
+    tag = partition.tag if partition else None
+    held = hold(out_dir, command, partition=tag) if lock else nullcontext()
     with held:
+        check_folder(CandidateStore(out_dir).parts(), partition, out_dir)
         job = _TranslateJob(out_dir, src_lang, tgt_lang, settings, progress, known)
-        read = partial(
-            read_samples,
-            inputs,
-            src_lang,
-            fmt=fmt,
-            strict=strict,
-            label_names=label_names,
-            limit=limit,
-        )
+
+        def read(**options: object) -> Iterator[Sample]:
+            samples = read_samples(
+                inputs,
+                src_lang,
+                fmt=fmt,
+                strict=strict,
+                label_names=label_names,
+                limit=limit,
+                **options,  # type: ignore[arg-type]
+            )
+            return select(samples, partition)
+
         try:
             job.validate(read)
         except InputError as e:
@@ -139,7 +150,10 @@ def translate_job(
             out_dir=out_dir,
             parts_at_start=[],
         )
-        return job.run(spec, summarize)
+        report = job.run(spec, summarize)
+        if partition and mark:
+            mark_finished(out_dir, partition, f"{src_lang}-{tgt_lang}", job.marker_figures())
+        return report
 
 
 #: Below this many pending samples per worker, extra processes cost more than they give
@@ -224,8 +238,7 @@ class _TranslateJob:
         figures, stopped = ShareFigures(), None
         try:
             if workers == 1:
-                read = read_samples(spec.inputs, spec.src_lang, on_bad_record="skip", **spec.read)  # type: ignore[arg-type]
-                todo = share_of(read, done, self.tgt_lang, 0, 1)
+                todo = share_of(read_spec(spec), done, self.tgt_lang, 0, 1)
                 translate_share(todo, self.out_dir, self.cfg, self.settings, self.progress, figures)
             else:
                 figures = run_pool(spec, workers, self.progress)
@@ -238,6 +251,16 @@ class _TranslateJob:
             self.figures.workers = workers
             report = self.report(figures.stats, figures.filters, summarize, stopped)
         return report
+
+    def marker_figures(self) -> dict[str, object]:
+        """What a finished partition's marker records of this run."""
+        run = self.figures
+        return {
+            "samples": run.samples_read,
+            "translated_in_last_run": run.translated,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "host": os.uname().nodename,
+        }
 
     def report(
         self, stats: ClientStats, filters: dict[str, object], summarize: bool, stopped: str | None

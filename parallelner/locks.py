@@ -2,7 +2,9 @@
 dies, however it dies.
 
 ``hold(folder, command)`` takes ``folder/.parallelner.lock`` with ``flock``; a second process
-refuses at once with one line naming the holder's PID, its command and the folder. Inside one
+refuses at once with one line naming the holder's PID, its command and the folder. A run of
+one partition (``partition="p2of4"``) shares the folder's lock with the other partitions' runs
+and holds its partition's own lock alone. Inside one
 process the lock is re-entrant (a Prefect flow's shard tasks are threads that share a run
 folder by design: each writes its own parts). The first time a process takes a folder's lock it
 removes the temporary files that a killed writer left behind (nobody else can be writing).
@@ -34,6 +36,32 @@ _guard = threading.Lock()
 
 
 def _holder(path: Path) -> str:
+    if path.name == LOCK_NAME:  # held shared by partition runs? name them
+        running = [_holder(p) for p in sorted(path.parent.glob(".parallelner.p*.lock")) if _busy(p)]
+        if running:
+            return "partition runs: " + ", ".join(running)
+    return _recorded(path)
+
+
+def _busy(path: Path) -> bool:
+    """Whether another process holds ``path`` (checked by trying it)."""
+    if str(path.resolve()) in _held:
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _recorded(path: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
@@ -43,25 +71,49 @@ def _holder(path: Path) -> str:
     return f"PID {pid} ({command})"
 
 
-def remove_leftovers(folder: Path) -> int:
-    """Delete the temporary files of killed writers under ``folder``; how many there were."""
+def remove_leftovers(folder: Path, containing: str = "") -> int:
+    """Delete the temporary files of killed writers under ``folder`` (only those whose name
+    holds ``containing``); how many there were."""
     removed = 0
     for pattern in _LEFTOVERS:
         for tmp in folder.rglob(pattern):
-            if tmp.is_file() and tmp.name != LOCK_NAME:
+            if tmp.is_file() and tmp.name != LOCK_NAME and containing in tmp.name:
                 tmp.unlink(missing_ok=True)
                 removed += 1
     return removed
 
 
 @contextmanager
-def hold(folder: Path, command: str, *, what: str | None = None) -> Iterator[None]:
+def hold(
+    folder: Path, command: str, *, what: str | None = None, partition: str | None = None
+) -> Iterator[None]:
     """Hold ``folder``'s lock for the block; LockHeld at once if another process has it.
 
     what: how to name the locked thing in the message (default: the folder).
+    partition: a partition's tag (``p2of4``): the folder's lock is shared with the runs of the
+    other partitions (a whole-folder command still waits for all of them to end), and the
+    partition's own lock is exclusive.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
+    if partition is None:
+        # a review project's lock (``what``) stands for the project: no files of its own
+        with _lock(folder / LOCK_NAME, command, what or str(folder), clean=what is None):
+            yield
+        return
+    own = folder / f".parallelner.{partition}.lock"
+    with (
+        _lock(folder / LOCK_NAME, command, what or str(folder), shared=True),
+        _lock(own, command, f"partition {partition} of {what or folder}", clean=True),
+    ):
+        yield
+
+
+@contextmanager
+def _lock(
+    path: Path, command: str, name: str, *, shared: bool = False, clean: bool = False
+) -> Iterator[None]:
+    """flock ``path`` (shared or exclusive), re-entrant in this process; the exclusive holder
+    writes its PID and command into it and, with ``clean``, removes what killed writers left."""
     key = str(path.resolve())
     with _guard:
         if key in _held:
@@ -70,18 +122,19 @@ def hold(folder: Path, command: str, *, what: str | None = None) -> Iterator[Non
         else:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 raise LockHeld(
-                    f"{what or folder} is in use by {_holder(path)}: wait for it to finish "
+                    f"{name} is in use by {_holder(path)}: wait for it to finish "
                     "(or stop it), then rerun"
                 ) from None
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps({"pid": os.getpid(), "command": command}).encode())
+            if not shared:
+                os.ftruncate(fd, 0)
+                os.write(fd, json.dumps({"pid": os.getpid(), "command": command}).encode())
             _held[key] = (fd, 1)
-            if what is None:  # under the guard: no thread of ours writes while we clean
-                remove_leftovers(folder)
+            if clean:  # under the guard: no thread of ours writes while we clean
+                _clean(path)
     try:
         yield
     finally:
@@ -93,6 +146,16 @@ def hold(folder: Path, command: str, *, what: str | None = None) -> Iterator[Non
                 del _held[key]
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
+
+
+def _clean(lock: Path) -> None:
+    """What the holder of ``lock`` alone may remove: a folder's lock, every leftover under the
+    folder; a partition's lock, that partition's leftovers."""
+    if lock.name == LOCK_NAME:
+        remove_leftovers(lock.parent)
+        return
+    tag = lock.name.removeprefix(".parallelner.").removesuffix(".lock")
+    remove_leftovers(lock.parent, f"-{tag}-")
 
 
 def project_lock_dir(server_url: str, project: str) -> Path:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import Settings
+from parallelner.partitions import Partition, select
 from parallelner.readers import ReadStats, read_samples
 from parallelner.records import Candidate, Sample
 from parallelner.share import Progress, ShareFigures, translate_settings, translate_share
@@ -56,6 +57,15 @@ class WorkerSpec:
     index: int = 0
     count: int = 1
     parent: int = field(default_factory=os.getpid)
+
+
+def read_spec(spec: WorkerSpec) -> Iterator[Sample]:
+    """The run's samples (those of its partition, when it has one); bad records were counted
+    (or stopped the run) when the parent validated the inputs."""
+    read = read_samples(
+        spec.inputs, spec.src_lang, on_bad_record="skip", stats=ReadStats(), **spec.read
+    )  # type: ignore[arg-type]
+    return select(read, Partition.parse(spec.settings.partition))
 
 
 def share_of(samples: Iterator[Sample], done: set[str], tgt: str, index: int, count: int):
@@ -239,9 +249,7 @@ def worker_main() -> int:
     progress = Progress(on_candidate=report)
     figures = ShareFigures()
     try:
-        samples = read_samples(
-            spec.inputs, spec.src_lang, on_bad_record="skip", stats=ReadStats(), **spec.read
-        )  # type: ignore[arg-type]
+        samples = read_spec(spec)
         done = spec.done
         if done is None:
             done = CandidateStore(spec.out_dir).done_ids(spec.parts_at_start)

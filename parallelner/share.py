@@ -15,6 +15,7 @@ from parallelner.errors import ConfigError
 from parallelner.filters import FilterContext
 from parallelner.llm.backend import ChatBackend, ClientStats
 from parallelner.llm.cache import ResponseCache
+from parallelner.partitions import Partition
 from parallelner.prompts import load_prompts
 from parallelner.records import Candidate, Sample
 from parallelner.translate import TranslateSettings, translate
@@ -112,7 +113,8 @@ def translate_share(
 
     async def main() -> None:
         try:
-            with CandidateStore(out_dir).writer(settings.rows_per_part) as writer:
+            tag = partition.tag if (partition := Partition.parse(settings.partition)) else ""
+            with CandidateStore(out_dir).writer(settings.rows_per_part, tag) as writer:
                 async for candidate in translate(samples, backend, prompts, cfg):
                     candidate = await context.judge_async(candidate)
                     writer.add(candidate)

@@ -263,3 +263,25 @@ def test_serving_stops_cleanly_on_sigterm_and_ctrl_c_even_with_the_server_gone(p
         assert serving.returncode == 0, output[-3000:]
         assert time.monotonic() - sent < STOP_SECONDS + 5
         assert "the Prefect server did not answer, so the schedules were not paused" in output
+
+
+def test_partition_flow_runs_then_gather_give_the_corpus_of_one_run(harness, ref, tmp_path):
+    from flows.build_corpus import gather
+    from parallelner.errors import ConfigError
+
+    config = _config(tmp_path, ref, shard_size=20)
+    for i in (1, 2):
+        result = build_corpus(config, partition=f"{i}/3")
+        assert result["partition"] == f"{i}/3" and "corpus" not in result
+    with pytest.raises(ConfigError, match=r"partitions not finished: en-zh 3/3; zh-en 3/3"):
+        gather(config)
+    assert not config.corpus_dir.exists()  # nothing exported, nothing pushed
+    build_corpus(config, partition="3/3")
+    gathered = gather(config)
+    assert gathered["counts"] == {"en-zh": 89, "zh-en": 92}  # as one run of the whole
+    ids = CandidateStore(config.out_dir).table(["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 200
+    manifest = json.loads((config.corpus_dir / "manifest.json").read_text())
+    assert manifest["partitions"]["missing"] == {"en-zh": [], "zh-en": []}
+    shards = sorted(p.parent.name for p in (config.out_dir / "shards").rglob("shard-*.jsonl"))
+    assert set(shards) == {"p1of3", "p2of3", "p3of3"}

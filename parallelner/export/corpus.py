@@ -24,7 +24,9 @@ from parallelner.export.parquet import ShardWriter
 from parallelner.export.selection import ExportError, Include, select_rows
 from parallelner.export.tokens import tag_names, tokens_and_tags
 from parallelner.locks import hold
+from parallelner.partitions import Gathered, gather_state
 from parallelner.records import EXPORT_SCHEMA, RecordError, check_lang
+from parallelner.report import corpus_counts
 
 ExportFormat = Literal["parquet", "alignxie"]
 
@@ -66,15 +68,20 @@ def export_job(
     shard_rows: int = 50_000,
     fmt: ExportFormat = "parquet",
     class_map: Path | None = None,
+    allow_missing: bool = False,
 ) -> dict:
     """Export ``out_dir``'s approved pairs into ``corpus``; return the manifest.
 
-    Both folders are locked for the export; a candidate id found twice in the parts stops it.
+    Both folders are locked for the export (a partition run still going refuses it); a
+    candidate id found twice in the parts stops it (two runs overlapped). A folder written by
+    partition runs is gathered: a partition without its finished marker stops the export,
+    unless ``allow_missing`` (the manifest then lists what is missing).
     """
     corpus.mkdir(parents=True, exist_ok=True)
     with hold(out_dir, "parallelner export"), hold(corpus, "parallelner export"):
         CandidateStore(out_dir).check_unique()
-        return _export(out_dir, corpus, include, shard_rows, fmt, class_map)
+        gathered = gather_state(out_dir, allow_missing)
+        return _export(out_dir, corpus, include, shard_rows, fmt, class_map, gathered)
 
 
 def _pair_folder(corpus: Path, row: dict) -> str:
@@ -94,6 +101,7 @@ def _export(
     shard_rows: int,
     fmt: ExportFormat,
     class_map: Path | None,
+    gathered: Gathered,
 ) -> dict:
     labels = CandidateStore(out_dir).labels()
     tags = tag_names(labels)
@@ -151,13 +159,16 @@ def _export(
             for pair_shards in shards.values()
             for s in pair_shards
         ],
+        # counted now: report.json may be older than the last run (partitions end apart)
         "filter_report": _pick(
-            _read_json(out_dir / "report.json"), "by_status", "by_reason", "by_pair"
+            corpus_counts(CandidateStore(out_dir)), "by_status", "by_reason", "by_pair"
         ),
         "review_report": _pick(
             _read_json(out_dir / "review" / "report.json"), "reviewed", "by_status", "audit"
         ),
     }
+    if gathered.count:
+        manifest["partitions"] = gathered.as_dict()
     if fmt == "alignxie":
         manifest["class_map"] = {label: table.get(label, {}) for label in labels}
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
