@@ -51,10 +51,29 @@ def test_partition_runs_share_a_folder_and_export_gathers_them(tmp_path, ref, sa
     # Partitions 1-3 of 4 at the same time, into one folder.
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "parallelner.cli", "translate", str(src), "--src-lang", "en",
-             "--tgt-lang", "zh", "--out", str(out), "--base-url", ref.base_url, "--model",
-             "reference", "--no-progress", "--partition", f"{i}/4"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "parallelner.cli",
+                "translate",
+                str(src),
+                "--src-lang",
+                "en",
+                "--tgt-lang",
+                "zh",
+                "--out",
+                str(out),
+                "--base-url",
+                ref.base_url,
+                "--model",
+                "reference",
+                "--no-progress",
+                "--partition",
+                f"{i}/4",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         for i in (1, 2, 3)
     ]
