@@ -130,6 +130,25 @@ def paused(names: list[str], seconds: float = 5.0) -> bool | None:
         return None
 
 
+def submit_partitions(config_path: Path, pool: str, count: int, attempts: int) -> int:
+    """Deploy to ``pool``, run ``count`` partitions and the gather; the exit code."""
+    from flows.config import load_config
+    from flows.partitioned import deploy_to_pool, run_partitions
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    config = load_config(config_path)
+    deploy_to_pool(config, pool, say)
+    try:
+        manifest = run_partitions(config, count, attempts, say=say)
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    say(f"corpus: {config.corpus_dir}  ({manifest['counts']})")
+    return 0
+
+
 def main() -> None:
     stopper = Stopper()
     stopper.install()  # before the slow imports: a signal while starting stops it too
@@ -138,10 +157,17 @@ def main() -> None:
     ap.add_argument("--build-cron", default="0 2 * * *")
     ap.add_argument("--pull-cron", default="*/30 * * * *")
     ap.add_argument("--export-cron", default="0 6 * * *")
+    p = ap.add_argument_group("partitioned build on a work pool (instead of serving)")
+    p.add_argument("--partitions", type=int, help="submit N partition runs, then the gather")
+    p.add_argument("--pool", default="parallelner", help="process work pool (parallelner)")
+    p.add_argument("--attempts", type=int, default=3, help="runs per partition at most (3)")
     args = ap.parse_args()
     from flows.build_corpus import DEFAULT_CONFIG
 
     config = args.config or DEFAULT_CONFIG
+    if args.partitions:
+        stopper.serving = True  # Ctrl-C stops waiting; submitted runs go on on the workers
+        sys.exit(submit_partitions(config, args.pool, args.partitions, args.attempts))
     names = serve(deployments(config, args.build_cron, args.pull_cron, args.export_cron), stopper)
     state = paused(names)  # the runner pauses them; say what the server holds
     exit_now({True: STOPPED, False: ACTIVE, None: UNREACHED}[state])

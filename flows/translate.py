@@ -122,6 +122,7 @@ def translate_shard(
         lock=False,  # the flow process holds the folder lock for its shard tasks
         known=state,
         mark=False,  # the flow marks a partition finished once all its shards are
+        force=True,  # make_shards checked the source language once, before any shard
     )
     return {
         "shard": shard.index,

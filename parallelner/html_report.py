@@ -19,7 +19,7 @@ from pathlib import Path
 
 from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
-from parallelner.filters.length import band, length_ratio
+from parallelner.filters.length import band, text_length_ratio
 from parallelner.report import corpus_counts
 
 DEFAULT_THRESHOLD = 0.9  # review push's --low-confidence, when nothing was pushed
@@ -58,17 +58,20 @@ def gather(out_dir: Path) -> ReportData:
     """Read the folder: candidate parts (streamed), report.json's run history, the review."""
     store = CandidateStore(out_dir)
     pairs: dict[str, PairFigures] = defaultdict(PairFigures)
-    for c in store.read():
-        figures = pairs[f"{c.src_lang}-{c.tgt_lang}"]
-        figures.band = band(c.src_lang, c.tgt_lang)
-        figures.src_labels.update(s.label for s in c.src_entities)
-        if c.status == "failed":
+    columns = ["src_lang", "tgt_lang", "status", "confidence", "src_text", "tgt_text"]
+    # Plain rows of the columns it plots, not whole candidates: 100k rows in seconds.
+    for c in store.rows([*columns, "src_entities", "tgt_entities"]):
+        figures = pairs[f"{c['src_lang']}-{c['tgt_lang']}"]
+        if figures.band == (0.0, 0.0):
+            figures.band = band(c["src_lang"], c["tgt_lang"])
+        figures.src_labels.update(s["label"] for s in c["src_entities"])
+        if c["status"] == "failed":
             continue
-        figures.ratios.append(length_ratio(c))
-        if c.status == "passed":
-            figures.tgt_labels.update(s.label for s in c.tgt_entities if s is not None)
-            if c.confidence is not None:
-                figures.confidences.append(c.confidence)
+        figures.ratios.append(text_length_ratio(c["src_text"], c["tgt_text"] or ""))
+        if c["status"] == "passed":
+            figures.tgt_labels.update(s["label"] for s in c["tgt_entities"] or [] if s)
+            if c["confidence"] is not None:
+                figures.confidences.append(c["confidence"])
     push = _json(out_dir / "review" / "push.json") or {}
     threshold = (push.get("routing") or {}).get("low_confidence", DEFAULT_THRESHOLD)
     report = _json(out_dir / "report.json") or {}

@@ -46,8 +46,13 @@ def _visible(text: str) -> int:
 
 
 def length_ratio(c: Candidate) -> float:
-    src = _visible(c.src_text)
-    return _visible(c.tgt_text) / src if src else 0.0
+    return text_length_ratio(c.src_text, c.tgt_text)
+
+
+def text_length_ratio(src_text: str, tgt_text: str) -> float:
+    """Visible characters of the translation per visible character of the source."""
+    src = _visible(src_text)
+    return _visible(tgt_text) / src if src else 0.0
 
 
 def band(src_lang: str, tgt_lang: str, lo: float = 0.0, hi: float = 0.0) -> tuple[float, float]:
