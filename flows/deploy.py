@@ -145,6 +145,9 @@ def submit_partitions(config_path: Path, pool: str, count: int, attempts: int) -
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("stopped waiting; the submitted runs go on on the workers", file=sys.stderr)
+        return 130
     say(f"corpus: {config.corpus_dir}  ({manifest['counts']})")
     return 0
 
