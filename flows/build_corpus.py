@@ -67,7 +67,7 @@ def finish(config: CorpusConfig, report: dict) -> dict:
     print(f"report: {page}")
     publish(report, review, manifest, progress, page)
     return {
-        "corpus": str(config.corpus_dir),
+        "corpus": manifest.get("published_to") or str(config.corpus_dir),
         "counts": manifest["counts"],
         "report": report,
         "review": review,

@@ -86,7 +86,15 @@ class CorpusConfig(BaseModel):
 
     @property
     def corpus_dir(self) -> Path:
+        """The corpus folder (local); for an object store URI, use ``corpus_target``."""
         return Path(self.export.corpus) if self.export.corpus else self.out_dir / "corpus"
+
+    @property
+    def corpus_target(self) -> Path | str:
+        """Where the export goes: a folder, or an object store URI (``s3://bucket/prefix``)."""
+        from parallelner.storage import is_uri
+
+        return self.export.corpus if is_uri(self.export.corpus) else self.corpus_dir
 
     def settings(self) -> Settings:
         """The library's Settings: this file's values, then PARALLELNER_* from the environment."""
@@ -116,7 +124,8 @@ def load_config(path: Path) -> CorpusConfig:
     config = CorpusConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     base = path.resolve().parent
     config.out = _resolve(config.out, base)
-    config.export.corpus = _resolve(config.export.corpus, base)
+    if "://" not in config.export.corpus:
+        config.export.corpus = _resolve(config.export.corpus, base)
     config.endpoint.reference_pairs = _resolve(config.endpoint.reference_pairs, base)
     for d in config.directions:
         d.inputs = [_resolve(p, base) for p in d.inputs]

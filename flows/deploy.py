@@ -148,7 +148,7 @@ def submit_partitions(config_path: Path, pool: str, count: int, attempts: int) -
     except KeyboardInterrupt:
         print("stopped waiting; the submitted runs go on on the workers", file=sys.stderr)
         return 130
-    say(f"corpus: {config.corpus_dir}  ({manifest['counts']})")
+    say(f"corpus: {manifest.get('published_to') or config.corpus_dir}  ({manifest['counts']})")
     return 0
 
 

@@ -168,4 +168,9 @@ def run_partitions(
     if not state or state.type.value != "COMPLETED":
         message = f": {state.message}" if state and state.message else ""
         raise RuntimeError(f"gather {gathered.name} ended {state.name if state else '?'}{message}")
-    return json.loads((config.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+    target = config.corpus_target
+    if isinstance(target, str):
+        from parallelner.storage import ObjectStore
+
+        return json.loads(ObjectStore.open(target).read_bytes("manifest.json"))
+    return json.loads((target / "manifest.json").read_text(encoding="utf-8"))

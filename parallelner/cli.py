@@ -246,7 +246,14 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", help="write the approved pairs as Parquet shards")
     e.add_argument("out", type=Path, metavar="DIR")
-    e.add_argument("--out", dest="corpus", type=Path, required=True, metavar="CORPUS")
+    e.add_argument(
+        "--out",
+        dest="corpus",
+        required=True,
+        metavar="CORPUS",
+        help="a folder, or an object store URI: s3://bucket/prefix[?endpoint_override=HOST:PORT"
+        "&scheme=http] (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+    )
     e.add_argument(
         "--include",
         choices=("auto", "reviewed"),
@@ -368,7 +375,8 @@ def _export(args: argparse.Namespace, console: Console) -> int:
         allow_missing=args.allow_missing,
     )
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()) or "no pairs"
-    console.print(f"exported {counts} in {len(manifest['shards'])} shards -> {args.corpus}")
+    where = manifest.get("published_to") or args.corpus
+    console.print(f"exported {counts} in {len(manifest['shards'])} shards -> {where}")
     console.print(f"selection: {manifest['selection']}")
     if parts := manifest.get("partitions"):
         missing = {p: m for p, m in parts["missing"].items() if m}

@@ -8,6 +8,7 @@ group at a time, so memory does not grow with the corpus.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,7 @@ from parallelner.locks import hold
 from parallelner.partitions import Gathered, gather_state
 from parallelner.records import EXPORT_SCHEMA, RecordError, check_lang
 from parallelner.report import corpus_counts
+from parallelner.storage import ObjectStore, is_uri, public_uri
 
 ExportFormat = Literal["parquet", "alignxie"]
 
@@ -62,7 +64,7 @@ def _read_json(path: Path) -> dict | list | None:
 
 def export_job(
     out_dir: Path,
-    corpus: Path,
+    corpus: Path | str,
     *,
     include: Include = "auto",
     shard_rows: int = 50_000,
@@ -77,6 +79,19 @@ def export_job(
     partition runs is gathered: a partition without its finished marker stops the export,
     unless ``allow_missing`` (the manifest then lists what is missing).
     """
+    if is_uri(corpus):  # staged here, then published object by object, the manifest last
+        store = ObjectStore.open(str(corpus))
+        staging = out_dir / ".staging" / fmt
+        with hold(out_dir, "parallelner export"):
+            shutil.rmtree(staging, ignore_errors=True)
+            manifest = export_job(
+                out_dir, staging, include=include, shard_rows=shard_rows, fmt=fmt,
+                class_map=class_map, allow_missing=allow_missing,
+            )  # fmt: skip
+            store.publish(staging)
+            shutil.rmtree(staging)
+        return {**manifest, "published_to": public_uri(str(corpus))}
+    corpus = Path(corpus)
     corpus.mkdir(parents=True, exist_ok=True)
     with hold(out_dir, "parallelner export"), hold(corpus, "parallelner export"):
         CandidateStore(out_dir).check_unique()
