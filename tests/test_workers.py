@@ -16,6 +16,7 @@ from pathlib import Path
 
 from parallelner.candidate_store import CandidateStore
 from parallelner.reference.process import ReferenceServer
+from parallelner.storage import ObjectStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,11 +49,12 @@ def _kill_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _config(tmp_path: Path, shared: Path) -> Path:
+def _config(tmp_path: Path, shared: Path, corpus: str) -> Path:
     path = tmp_path / "build.toml"
     path.write_text(
         f'out = "{tmp_path / "out"}"\n'
         "shard_size = 40\nparallel_shards = 1\n\n"
+        f'[export]\ncorpus = "{corpus}"\n\n'
         '[endpoint]\nmodel = "reference"\nconcurrency = 4\n'
         'base_urls = ["http://127.0.0.1:9/v1"]  # never used: each worker names its own\n\n'
         '[review]\nmode = "none"\n\n'
@@ -64,10 +66,11 @@ def _config(tmp_path: Path, shared: Path) -> Path:
 
 
 def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
-    prefect_server, shared_data, tmp_path
+    prefect_server, s3, shared_data, tmp_path
 ):
     pairs = shared_data / "uner-pud-en-zh" / "pairs.jsonl"
-    config = _config(tmp_path, shared_data / "uner-pud-en-zh")
+    uri = s3.uri("corpora/pud-partitioned")  # the corpus goes to the object store
+    config = _config(tmp_path, shared_data / "uner-pud-en-zh", uri)
     nodes = {
         "node-a": ReferenceServer(pairs, latency=0.2),
         "node-b": ReferenceServer(pairs, latency=0.2),
@@ -77,10 +80,11 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
         for name, node in nodes.items():
             workers[name] = subprocess.Popen(
                 [str(REPO / ".venv" / "bin" / "prefect"), "worker", "start", "--pool",
-                 "parallelner-test", "--type", "process", "--name", name],
+                 "parallelner-test", "--type", "process", "--name", name, "--limit", "1"],
                 cwd=REPO,
                 env={
                     **prefect_server.env,
+                    **s3.env,
                     "PARALLELNER_BASE_URL": node.base_url,  # the node's own endpoint
                     "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
                     "PREFECT_WORKER_QUERY_SECONDS": "2",
@@ -92,7 +96,7 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
             [sys.executable, "-m", "flows.deploy", "--config", str(config), "--pool",
              "parallelner-test", "--partitions", "4"],
             cwd=REPO,
-            env=prefect_server.env,
+            env={**prefect_server.env, **s3.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -129,9 +133,14 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
     out = tmp_path / "out"
     ids = CandidateStore(out).table(["id"]).column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 691  # every pair of the data, exactly once
-    manifest = json.loads((out / "corpus" / "manifest.json").read_text())
+    manifest = json.loads(ObjectStore.open(uri).read_bytes("manifest.json"))
     assert manifest["partitions"]["finished"] == {"en-zh": [1, 2, 3, 4]}
     rows = sum(s["rows"] for s in manifest["shards"])
     assert rows == manifest["counts"]["en-zh"] == manifest["filter_report"]["by_status"]["passed"]
+    assert f"corpus: s3://corpora/pud-partitioned  ({{'en-zh': {rows}}})" in output
+    import pandas as pd
+
+    corpus = pd.read_parquet("corpora/pud-partitioned/en-zh", filesystem=s3.filesystem())
+    assert len(corpus) == rows and corpus["id"].is_unique  # each pair once, from the store
     # Each worker translated against its own node (from its environment): both were used.
     assert used["node-a"] > 0 and used["node-b"] > 0, used
