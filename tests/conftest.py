@@ -272,6 +272,17 @@ class SeaweedS3:
             allow_bucket_creation=True,
         )
 
+    def storage_options(self) -> dict:
+        """For fsspec's s3fs (what ``datasets`` and pandas use for s3:// URLs)."""
+        return {
+            "key": self.key,
+            "secret": self.secret,
+            "client_kwargs": {
+                "endpoint_url": f"http://127.0.0.1:{self.port}",
+                "region_name": "us-east-1",
+            },
+        }
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, 9)

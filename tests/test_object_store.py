@@ -55,18 +55,10 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     # The only address it is given here is the S3 server on 127.0.0.1.
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
 
-    options = {
-        "key": s3.key,
-        "secret": s3.secret,
-        "client_kwargs": {
-            "endpoint_url": f"http://127.0.0.1:{s3.port}",
-            "region_name": "us-east-1",
-        },
-    }
     corpus = load_dataset(
         "parquet",
         data_files={"train": "s3://corpora/en-zh/en-zh/part-*.parquet"},
-        storage_options=options,
+        storage_options=s3.storage_options(),
     )["train"]
     assert len(corpus) == 89 and sorted(corpus["id"]) == sorted(df["id"])
     names = manifest["tag_names"]

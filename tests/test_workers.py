@@ -66,7 +66,7 @@ def _config(tmp_path: Path, shared: Path, corpus: str) -> Path:
 
 
 def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
-    prefect_server, s3, shared_data, tmp_path
+    prefect_server, s3, shared_data, tmp_path, monkeypatch
 ):
     pairs = shared_data / "uner-pud-en-zh" / "pairs.jsonl"
     uri = s3.uri("corpora/pud-partitioned")  # the corpus goes to the object store
@@ -142,5 +142,16 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
 
     corpus = pd.read_parquet("corpora/pud-partitioned/en-zh", filesystem=s3.filesystem())
     assert len(corpus) == rows and corpus["id"].is_unique  # each pair once, from the store
+    import datasets
+
+    # datasets runs offline in the tests (no hub); from an object store it reads over HTTP:
+    # the only address here is the S3 server on 127.0.0.1.
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    loaded = datasets.load_dataset(
+        "parquet",
+        data_files={"train": "s3://corpora/pud-partitioned/en-zh/part-*.parquet"},
+        storage_options=s3.storage_options(),
+    )["train"]
+    assert sorted(loaded["id"]) == sorted(corpus["id"])
     # Each worker translated against its own node (from its environment): both were used.
     assert used["node-a"] > 0 and used["node-b"] > 0, used
