@@ -58,6 +58,9 @@ class CacheError(ConfigError):
     """The cache file cannot be used; the message names it and what to do."""
 
 
+BUSY_SECONDS = 60.0
+
+
 class ResponseCache:
     """Finished replies by request key."""
 
@@ -69,10 +72,14 @@ class ResponseCache:
         self._flushed_at = time.monotonic()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Several processes share one cache (translate workers, partition runs): wait for a
+        # writer up to BUSY_SECONDS, from the first statement on (switching to WAL needs a lock).
+        db = sqlite3.connect(
+            self.path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None
+        )
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=30000")
         db.execute(
             "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, model TEXT NOT NULL,"
             " prompt_version TEXT NOT NULL, content TEXT NOT NULL, prompt_tokens INTEGER,"
@@ -98,9 +105,12 @@ class ResponseCache:
             _, model, _, content, prompt_tokens, completion_tokens, _ = waiting
             return ChatReply(content, model, prompt_tokens, completion_tokens, cached=True)  # type: ignore[arg-type]
         query = "SELECT content, model, prompt_tokens, completion_tokens FROM replies WHERE key = ?"
-        row = self._guarded(lambda: self._db.execute(query, (key,)).fetchone())
-        if row is None:
+        # fetchall: the statement runs to its end, so no read transaction stays open (a stale
+        # one would make this connection's next write fail at once in WAL mode)
+        rows = self._guarded(lambda: self._db.execute(query, (key,)).fetchall())
+        if not rows:
             return None
+        row = rows[0]
         return ChatReply(row[0], row[1], row[2] or 0, row[3] or 0, cached=True)
 
     def put(self, key: str, prompt_version: str, reply: ChatReply) -> None:
@@ -125,7 +135,10 @@ class ResponseCache:
         rows = list(self._pending.values())
 
         def write() -> None:
-            self._db.execute("BEGIN")
+            # IMMEDIATE: take the write lock first (waiting for it). A deferred transaction that
+            # reads, then writes after another process committed, fails at once with "database
+            # is locked" in WAL mode, without waiting.
+            self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany("INSERT OR REPLACE INTO replies VALUES (?,?,?,?,?,?,?)", rows)
             except BaseException:
