@@ -202,6 +202,7 @@ async def translate(
     long the corpus is.
     """
     pending: set[asyncio.Task[Candidate]] = set()
+    ready: list[asyncio.Task[Candidate]] = []  # finished, not yet yielded
     params = request_params(prompts, cfg)
     try:
         for sample in samples:
@@ -209,12 +210,19 @@ async def translate(
             pending.add(asyncio.create_task(job))
             if len(pending) >= cfg.concurrency:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
+                ready = list(done)
+                while ready:
+                    yield ready.pop().result()
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                yield task.result()
+            ready = list(done)
+            while ready:
+                yield ready.pop().result()
     finally:
-        for task in pending:
+        # Stopped early (an unreachable endpoint, an interrupt): cancel what is in flight and
+        # collect every outcome, so no task dies with "exception was never retrieved".
+        left = [*ready, *pending]
+        for task in left:
             task.cancel()
+        if left:
+            await asyncio.gather(*left, return_exceptions=True)
