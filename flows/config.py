@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from parallelner.config import Settings, load_settings
+from parallelner.storage import is_uri
 
 
 class EndpointConfig(BaseModel):
@@ -92,8 +93,6 @@ class CorpusConfig(BaseModel):
     @property
     def corpus_target(self) -> Path | str:
         """Where the export goes: a folder, or an object store URI (``s3://bucket/prefix``)."""
-        from parallelner.storage import is_uri
-
         return self.export.corpus if is_uri(self.export.corpus) else self.corpus_dir
 
     def settings(self) -> Settings:
@@ -124,7 +123,7 @@ def load_config(path: Path) -> CorpusConfig:
     config = CorpusConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     base = path.resolve().parent
     config.out = _resolve(config.out, base)
-    if "://" not in config.export.corpus:
+    if not is_uri(config.export.corpus):
         config.export.corpus = _resolve(config.export.corpus, base)
     config.endpoint.reference_pairs = _resolve(config.endpoint.reference_pairs, base)
     for d in config.directions:

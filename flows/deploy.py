@@ -91,12 +91,12 @@ def serve(deployments: list, stopper: Stopper) -> list[str]:
 
     from prefect.runner import Runner
 
-    names = ", ".join(f"{d.flow_name}/{d.name}" for d in deployments)
+    names = [f"{d.flow_name}/{d.name}" for d in deployments]
 
     class WatchedRunner(Runner):
         async def __aenter__(self):
             started = await super().__aenter__()
-            print(f"serving {names}; Ctrl-C or SIGTERM stops", flush=True)
+            print(f"serving {', '.join(names)}; Ctrl-C or SIGTERM stops", flush=True)
             stopper.serving = True
             return started
 
@@ -109,7 +109,7 @@ def serve(deployments: list, stopper: Stopper) -> list[str]:
         runner.add_deployment(deployment)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner.start())
-    return [f"{d.flow_name}/{d.name}" for d in deployments]
+    return names
 
 
 def paused(names: list[str], seconds: float = 5.0) -> bool | None:

@@ -97,23 +97,31 @@ def hold(
     folder.mkdir(parents=True, exist_ok=True)
     if partition is None:
         # a review project's lock (``what``) stands for the project: no files of its own
-        with _lock(folder / LOCK_NAME, command, what or str(folder), clean=what is None):
+        leftovers = "" if what is None else None  # "": every leftover under the folder
+        with _lock(folder / LOCK_NAME, command, what or str(folder), leftovers=leftovers):
             yield
         return
     own = folder / f".parallelner.{partition}.lock"
+    name = f"partition {partition} of {what or folder}"
     with (
         _lock(folder / LOCK_NAME, command, what or str(folder), shared=True),
-        _lock(own, command, f"partition {partition} of {what or folder}", clean=True),
+        _lock(own, command, name, leftovers=f"-{partition}-"),  # its parts' temporary files
     ):
         yield
 
 
 @contextmanager
 def _lock(
-    path: Path, command: str, name: str, *, shared: bool = False, clean: bool = False
+    path: Path,
+    command: str,
+    name: str,
+    *,
+    shared: bool = False,
+    leftovers: str | None = None,
 ) -> Iterator[None]:
     """flock ``path`` (shared or exclusive), re-entrant in this process; the exclusive holder
-    writes its PID and command into it and, with ``clean``, removes what killed writers left."""
+    writes its PID and command into it and, unless ``leftovers`` is None, removes what killed
+    writers left in the folder (the temporary files whose name holds ``leftovers``)."""
     key = str(path.resolve())
     with _guard:
         if key in _held:
@@ -133,8 +141,8 @@ def _lock(
                 os.ftruncate(fd, 0)
                 os.write(fd, json.dumps({"pid": os.getpid(), "command": command}).encode())
             _held[key] = (fd, 1)
-            if clean:  # under the guard: no thread of ours writes while we clean
-                _clean(path)
+            if leftovers is not None:  # under the guard: no thread of ours writes meanwhile
+                remove_leftovers(path.parent, leftovers)
     try:
         yield
     finally:
@@ -146,16 +154,6 @@ def _lock(
                 del _held[key]
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
-
-
-def _clean(lock: Path) -> None:
-    """What the holder of ``lock`` alone may remove: a folder's lock, every leftover under the
-    folder; a partition's lock, that partition's leftovers."""
-    if lock.name == LOCK_NAME:
-        remove_leftovers(lock.parent)
-        return
-    tag = lock.name.removeprefix(".parallelner.").removesuffix(".lock")
-    remove_leftovers(lock.parent, f"-{tag}-")
 
 
 def project_lock_dir(server_url: str, project: str) -> Path:

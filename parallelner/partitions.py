@@ -7,7 +7,7 @@ hash is of the sample id, so both directions of a sentence fall in the same part
 
 A partition run writes parts named ``part-p<i>of<N>-...`` and, once every sample of its
 partition has a candidate, the marker ``OUT/partitions/<src>-<tgt>.p<i>of<N>.json``. The gather
-(the export) reads every partition: ``check_gather`` lists the partitions with no marker.
+(the export) reads every partition: ``gather_state`` lists the partitions with no marker.
 """
 
 from __future__ import annotations
@@ -131,24 +131,12 @@ class Gathered:
 
 
 def gather_state(out_dir: Path, allow_missing: bool = False) -> Gathered:
-    """The partitions of ``out_dir``; ConfigError naming the unfinished ones, unless
-    ``allow_missing``."""
+    """The partitions of ``out_dir`` (none: ``Gathered()``, without reading a candidate);
+    ConfigError naming the unfinished ones, unless ``allow_missing``."""
     from parallelner.candidate_store import CandidateStore
 
     store = CandidateStore(out_dir)
-    pairs = {f"{r['src_lang']}-{r['tgt_lang']}" for r in store.rows(["src_lang", "tgt_lang"])}
-    gathered = check_gather(out_dir, store.parts(), pairs)
-    if not gathered.complete() and not allow_missing:
-        raise ConfigError(
-            f"{out_dir}: partitions not finished: {gathered.describe()} (of "
-            f"{gathered.count}); run them, or export with --allow-missing to ship the "
-            "others (the manifest lists what is missing)"
-        )
-    return gathered
-
-
-def check_gather(out_dir: Path, parts: list[Path], pairs: Iterable[str]) -> Gathered:
-    """The partitions of ``out_dir`` for the language ``pairs`` its candidates hold."""
+    parts = store.parts()
     counts = {p.count for p in map(part_partition, parts) if p is not None}
     finished: dict[str, set[int]] = {}
     folder = out_dir / MARKERS
@@ -166,9 +154,17 @@ def check_gather(out_dir: Path, parts: list[Path], pairs: Iterable[str]) -> Gath
         )
     count = counts.pop()
     every = set(range(1, count + 1))
-    names = sorted(set(pairs) | set(finished))
-    return Gathered(
+    pairs = {f"{r['src_lang']}-{r['tgt_lang']}" for r in store.rows(["src_lang", "tgt_lang"])}
+    names = sorted(pairs | set(finished))
+    gathered = Gathered(
         count=count,
         finished={p: sorted(finished.get(p, set())) for p in names},
         missing={p: sorted(every - finished.get(p, set())) for p in names},
     )
+    if not gathered.complete() and not allow_missing:
+        raise ConfigError(
+            f"{out_dir}: partitions not finished: {gathered.describe()} (of "
+            f"{gathered.count}); run them, or export with --allow-missing to ship the "
+            "others (the manifest lists what is missing)"
+        )
+    return gathered
