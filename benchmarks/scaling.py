@@ -17,50 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from common import DATA, repeated_inputs
+from common import DATA, PREFECT, repeated_inputs, start_server
 
 REPO = Path(__file__).resolve().parent.parent
-PREFECT = str(REPO / ".venv" / "bin" / "prefect")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(home: Path) -> tuple[subprocess.Popen, dict]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"{env['PREFECT_API_URL']}/health", timeout=2):
-                return server, env
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("Prefect server did not start")
 
 
 def run_durations(env: dict) -> list[float]:

@@ -32,7 +32,8 @@ from pathlib import Path
 from common import repeated_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMAND = [str(Path(sys.executable).parent / "parallelner"), "translate"]
+# as the `parallelner` script runs it; -m also runs an older checkout's cli (--old)
+COMMAND = [sys.executable, "-m", "parallelner.cli", "translate"]
 
 
 async def plain_loop(

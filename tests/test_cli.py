@@ -65,6 +65,13 @@ def test_a_refused_key_names_the_variable_never_the_key(tmp_path, sample_dir):
             assert secret.encode() not in path.read_bytes(), path
 
 
+def test_a_base_url_without_the_api_path_is_named(tmp_path, ref, sample_dir):
+    r = translate(sample_dir / "en-pud.iob2", tmp_path / "out", ref.root, "--limit", "5")
+    assert r.returncode == 3
+    assert f"the chat completions route was not found at {ref.root}" in r.stderr
+    assert "check --model and --base-url" in r.stderr
+
+
 def test_the_right_key_is_accepted(tmp_path, sample_dir):
     with ReferenceServer(sample_dir / "pud-pairs.jsonl", api_key="right-key") as s:
         r = translate(sample_dir / "en-pud.iob2", tmp_path / "out", s.base_url, "--limit", "5",

@@ -165,6 +165,20 @@ def load_faults(path: Path | None) -> dict[str, Fault]:
     return {k: Fault.parse(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: a free one), for uvicorn to serve on.
+
+    Its protocol is named (IPPROTO_TCP): asyncio turns Nagle's algorithm off (TCP_NODELAY) only
+    on connections whose socket says TCP, and with protocol 0 every reply, written as headers
+    then body, waited for the client's delayed ACK: 40 ms on every request.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
 def serve(
     pairs: Path,
     *,
@@ -183,10 +197,7 @@ def serve(
         state.api_key = os.environ.get(api_key_env)
         if not state.api_key:
             raise ConfigError(f"--api-key-env: the variable {api_key_env} is not set")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
         build_app(state), log_level="warning", access_log=False, backlog=2048, timeout_keep_alive=30
