@@ -204,16 +204,14 @@ async def translate(
     pending: set[asyncio.Task[Candidate]] = set()
     ready: list[asyncio.Task[Candidate]] = []  # finished, not yet yielded
     params = request_params(prompts, cfg)
+    queue, limit = iter(samples), max(1, cfg.concurrency)
     try:
-        for sample in samples:
-            job = translate_sample(sample, client, prompts, cfg, params)
-            pending.add(asyncio.create_task(job))
-            if len(pending) >= cfg.concurrency:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                ready = list(done)
-                while ready:
-                    yield ready.pop().result()
-        while pending:
+        while True:
+            while len(pending) < limit and (sample := next(queue, None)) is not None:
+                job = translate_sample(sample, client, prompts, cfg, params)
+                pending.add(asyncio.create_task(job))
+            if not pending:
+                return
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             ready = list(done)
             while ready:

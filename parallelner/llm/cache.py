@@ -73,11 +73,11 @@ class ResponseCache:
 
     def _connect(self) -> sqlite3.Connection:
         # Several processes share one cache (translate workers, partition runs): wait for a
-        # writer up to BUSY_SECONDS, from the first statement on (switching to WAL needs a lock).
+        # writer up to BUSY_SECONDS, from the first statement on (switching to WAL needs a lock);
+        # connect's timeout is SQLite's busy timeout, set before any statement runs.
         db = sqlite3.connect(
             self.path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None
         )
-        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(
