@@ -1,12 +1,17 @@
-"""translate_flow: read -> translate + project -> filter, one Prefect task per shard of samples.
+"""translate_flow: read -> translate + project -> filter, in a few long Prefect tasks.
 
-Inside a shard, requests go out concurrently (bounded by ``endpoint.concurrency``). Shard tasks
-run in worker processes (Prefect's ProcessPoolTaskRunner, ``parallel_shards`` at a time), each
-with its own interpreter, so shards use every core; the flow process holds the folder lock for
-all of them. Shard tasks are cached by (shard content hash, settings fingerprint, output
-folder) with INPUTS + TASK_SOURCE, their cache records kept in ``OUT/.prefect-cache``: a rerun
-after a crash skips finished shards, and an unfinished one resumes where its candidate parts
-stop (its finished LLM calls come from the response cache).
+Each direction's input is written into shard files; its shards are split into
+``parallel_shards`` runs of consecutive shards, one task each, run in worker processes
+(Prefect's ProcessPoolTaskRunner, ``parallel_shards`` at a time), each with its own interpreter,
+so the runs use every core. Inside a task the run's shards stream through one client as the CLI
+translates one input: requests go out concurrently (bounded by ``endpoint.concurrency``) with no
+pause between shards. A task per shard costs about 1.3 s of Prefect orchestration and a ramp
+down and up of the requests each (+40 % wall time at 500-sample shards on a fast endpoint), so
+the tasks are few and long. The flow process holds the folder lock for all of them. Tasks are
+cached by (their shards' content hashes, settings fingerprint, output folder) with INPUTS +
+TASK_SOURCE, their cache records kept in ``OUT/.prefect-cache``: a rerun of a finished folder
+sends nothing, and after a crash an unfinished task resumes where its candidate parts stop
+(finished samples are skipped, finished LLM calls come from the response cache).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from parallelner.prompts import prompt_versions
 from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate
 from parallelner.report import RunFigures, write_report
-from parallelner.shards import ShardSpec, write_shards
+from parallelner.shards import ShardSpec, runs_of_shards, write_shards
 
 
 @task(retries=2, retry_delay_seconds=10)
@@ -72,7 +77,6 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
         )
     finally:
         quarantine.close()
-    record_inputs(out, [Path(p) for p in direction.inputs], direction.src_lang, direction.tgt_lang)
     get_run_logger().info(
         "%s-%s%s: %d samples in %d shards (%d read), %d bad records skipped",
         direction.src_lang,
@@ -87,62 +91,68 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
 
 
 @task(retries=2, retry_delay_seconds=10, persist_result=True, result_serializer="json")
-def translate_shard(
-    shard: ShardSpec,
+def translate_shards(
+    shards: list[ShardSpec],
     out: str,
     fingerprint: str,
     settings: dict,
     failed_before: int = 0,
     known: dict | None = None,
 ) -> dict:
-    """Translate one shard into OUT/candidates (resuming); its run figures.
+    """Translate a run of consecutive shards of one direction into OUT/candidates (resuming);
+    its run figures.
 
     ``settings`` holds no secret (the key is read from the environment here) and is left out of
     the cache key: ``fingerprint`` stands for what decides the output. ``failed_before``, the
-    shard's failed candidates when the run started, is in the key so that a shard which left
+    shards' failed candidates when the run started, is in the key so that a task which left
     failures behind runs again, and retries them, instead of being answered from the cache.
-    ``known``: the shard's candidate ids already in the folder (``done``, ``failed``), read by
-    the flow once for every shard; out of the cache key.
+    ``known``: the shards' candidate ids already in the folder (``done``, ``failed``), read by
+    the flow once for every task; out of the cache key.
     """
     del fingerprint, failed_before  # part of the cache key only
+    first, last = shards[0], shards[-1]
+    pair = f"{first.src_lang}-{first.tgt_lang}"
+    get_run_logger().info(
+        "%s: shards %d-%d (%d samples)",
+        pair,
+        first.index,
+        last.index,
+        sum(s.samples for s in shards),
+    )
     state = None
     if known is not None:
         state = Known(done=set(known["done"]), failed=set(known["failed"]))
-    # One process per shard task already: no worker processes inside it.
+    # One process per task already: no worker processes inside it.
     resolved = load_settings(overrides={**settings, "workers": 1})
     figures = translate_job(
-        [Path(shard.path)],
+        [Path(s.path) for s in shards],
         Path(out),
-        shard.src_lang,
-        shard.tgt_lang,
+        first.src_lang,
+        first.tgt_lang,
         resolved,
         fmt="jsonl",
         record_sources=False,
         summarize=False,
-        lock=False,  # the flow process holds the folder lock for its shard tasks
+        lock=False,  # the flow process holds the folder lock for its tasks
         known=state,
         mark=False,  # the flow marks a partition finished once all its shards are
         force=True,  # make_shards checked the source language once, before any shard
     )
-    return {
-        "shard": shard.index,
-        "direction": f"{shard.src_lang}-{shard.tgt_lang}",
-        **figures["run"],
-    }
+    return {"shards": [s.index for s in shards], "direction": pair, **figures["run"]}
 
 
-def _cached_translate_shard(config: CorpusConfig):
+def _cached_translate_shards(config: CorpusConfig):
     policy = (INPUTS - "settings" - "known" + TASK_SOURCE).configure(
         key_storage=str(config.out_dir / ".prefect-cache")
     )
-    return translate_shard.with_options(cache_policy=policy)
+    return translate_shards.with_options(cache_policy=policy)
 
 
 @task
-def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -> dict:
+def summarize(config: CorpusConfig, task_figures: list[dict], seconds: float) -> dict:
     """report.json over every candidate, with this run's summed figures."""
     run = RunFigures(command="flow", wall_seconds=seconds)
-    for f in shard_figures:
+    for f in task_figures:
         run.samples_read += f["samples_read"]
         if f["cached"]:  # no work in this run: its samples were all done before
             run.already_done += f["samples_read"]
@@ -153,8 +163,13 @@ def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -
         run.cache_hits += f["cache_hits"]
         run.retries += f["retries"]
         run.failed_calls += f["failed_calls"]
+    cached = [f for f in task_figures if f["cached"]]
     extra = {
-        "shards": {"total": len(shard_figures), "cached": sum(f["cached"] for f in shard_figures)}
+        "shards": {
+            "total": sum(len(f["shards"]) for f in task_figures),
+            "cached": sum(len(f["shards"]) for f in cached),
+        },
+        "tasks": {"total": len(task_figures), "cached": len(cached)},
     }
     return write_report(config.out_dir, run, extra)
 
@@ -163,14 +178,15 @@ def summarize(config: CorpusConfig, shard_figures: list[dict], seconds: float) -
 def translate_flow(config: CorpusConfig) -> dict:
     """Every direction of the config, shard by shard; the run's report.
 
-    Shards run ``parallel_shards`` at a time: call ``with_parallel_shards(config)`` for a flow
-    whose task runner has that many workers (build_corpus does).
+    Each direction's shards run as ``parallel_shards`` tasks, that many at a time: call
+    ``with_parallel_shards(config)`` for a flow whose task runner has that many workers
+    (build_corpus does).
     """
     started = time.perf_counter()
     settings = config.settings()
     for d in config.directions:
         check_direction(d.src_lang, d.tgt_lang)
-    shard_task = _cached_translate_shard(config)
+    task = _cached_translate_shards(config)
     # Prompts are files, outside TASK_SOURCE: their version must be part of the cache key.
     fingerprint = settings.fingerprint(prompt_versions())
     partition = Partition.parse(config.partition, "partition")
@@ -178,15 +194,19 @@ def translate_flow(config: CorpusConfig) -> dict:
     command = "parallelner translate flow" + (f" partition {partition}" if partition else "")
     with hold(config.out_dir, command, partition=tag), api_for_task_processes():
         check_folder(CandidateStore(config.out_dir).parts(), partition, config.out_dir)
-        shards = [s for d in config.directions for s in make_shards(d, config)]
-        # The folder is read once here, not by every shard task.
+        # In the task processes, every direction at once: they start while the inputs are read.
+        made = [make_shards.submit(d, config) for d in config.directions]
+        shards = [s for future in made for s in future.result()]
+        for d in config.directions:  # the flow process alone writes inputs.json
+            record_inputs(config.out_dir, [Path(p) for p in d.inputs], d.src_lang, d.tgt_lang)
+        # The folder is read once here, not by every task.
         done, failed = CandidateStore(config.out_dir).done_and_failed()
         futures = []
-        for s in shards:
-            known = shard_known(s, done, failed)
+        for run in runs_of_shards(shards, max(1, config.parallel_shards)):
+            known = shards_known(run, done, failed)
             futures.append(
-                shard_task.submit(
-                    s,
+                task.submit(
+                    run,
                     str(config.out_dir),
                     fingerprint,
                     settings.public(),
@@ -194,7 +214,7 @@ def translate_flow(config: CorpusConfig) -> dict:
                     known,
                 )
             )
-        # A shard answered from Prefect's cache did no work in this run: count it as such.
+        # A task answered from Prefect's cache did no work in this run: count it as such.
         figures = [{**f.result(), "cached": f.state.name == "Cached"} for f in futures]
         if partition:  # every shard is done: the partition is, in each direction
             for d in config.directions:
@@ -204,7 +224,10 @@ def translate_flow(config: CorpusConfig) -> dict:
                     config.out_dir,
                     partition,
                     pair,
-                    {"samples": sum(f["samples_read"] for f in mine), "shards": len(mine)},
+                    {
+                        "samples": sum(f["samples_read"] for f in mine),
+                        "shards": sum(len(f["shards"]) for f in mine),
+                    },
                 )
         return summarize(config, figures, time.perf_counter() - started)
 
@@ -225,18 +248,22 @@ def api_for_task_processes() -> Iterator[None]:
         yield
 
 
-def shard_known(shard: ShardSpec, done: set[str], failed: set[str]) -> dict[str, list[str]]:
-    """The shard's candidate ids among the folder's ``done`` and ``failed`` ones."""
-    with open(shard.path, encoding="utf-8") as fh:
-        ids = [
-            Candidate.make_id(json.loads(line)["id"], shard.src_lang, shard.tgt_lang)
-            for line in fh
-            if line.strip()
-        ]
+def shards_known(shards: list[ShardSpec], done: set[str], failed: set[str]) -> dict[str, list[str]]:
+    """The shards' candidate ids among the folder's ``done`` and ``failed`` ones."""
+    if not done and not failed:  # a new folder: nothing to look up
+        return {"done": [], "failed": []}
+    ids = []
+    for shard in shards:
+        with open(shard.path, encoding="utf-8") as fh:
+            ids += [
+                Candidate.make_id(json.loads(line)["id"], shard.src_lang, shard.tgt_lang)
+                for line in fh
+                if line.strip()
+            ]
     return {"done": [i for i in ids if i in done], "failed": [i for i in ids if i in failed]}
 
 
 def with_parallel_shards(config: CorpusConfig):
-    """translate_flow with ``config.parallel_shards`` shard tasks at a time."""
+    """translate_flow with ``config.parallel_shards`` tasks at a time."""
     workers = max(1, config.parallel_shards)
     return translate_flow.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))

@@ -106,6 +106,11 @@ class CandidateStore:
             except (pa.ArrowException, OSError) as e:
                 raise _bad_part(part, f"unreadable ({str(e).splitlines()[0][:120]})") from None
 
+    def tables(self, columns: list[str]) -> Iterator[pa.Table]:
+        """Selected columns of each part as a table, one part in memory at a time."""
+        for part in self.parts():
+            yield self._table(part, columns)
+
     def rows(self, columns: list[str]) -> Iterator[dict]:
         """Selected columns of every candidate as dicts, one part in memory at a time."""
         for part in self.parts():

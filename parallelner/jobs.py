@@ -99,10 +99,10 @@ def translate_job(
     is locked for the run. report.json is written even when the run stops on an error.
     record_sources: add the inputs to ``inputs.json`` (the flows record the original files,
     not their shards). summarize: write report.json (the flows write one at the end).
-    lock: take the folder lock (False: the caller holds it, e.g. the flow whose shard tasks
+    lock: take the folder lock (False: the caller holds it, e.g. the flow whose translate tasks
     run in other processes). force: translate even when the first samples do not read as
     ``src_lang`` (otherwise a ConfigError before any request). known: which of these samples
-    the folder already holds, when the caller read it (a flow reads it once for all its shard
+    the folder already holds, when the caller read it (a flow reads it once for all its
     tasks instead of each task reading every part).
     """
     if not settings.model:

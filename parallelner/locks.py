@@ -4,9 +4,9 @@ dies, however it dies.
 ``hold(folder, command)`` takes ``folder/.parallelner.lock`` with ``flock``; a second process
 refuses at once with one line naming the holder's PID, its command and the folder. A run of
 one partition (``partition="p2of4"``) shares the folder's lock with the other partitions' runs
-and holds its partition's own lock alone. Inside one
-process the lock is re-entrant (a Prefect flow's shard tasks are threads that share a run
-folder by design: each writes its own parts). The first time a process takes a folder's lock it
+and holds its partition's own lock alone. Inside one process the lock is re-entrant (threads
+of one process, e.g. a flow's tasks on a thread runner, share a run folder by design: each
+writes its own parts). The first time a process takes a folder's lock it
 removes the temporary files that a killed writer left behind (nobody else can be writing).
 """
 

@@ -52,42 +52,66 @@ class RunFigures:
 
 
 def corpus_counts(store: CandidateStore) -> dict[str, object]:
-    """Counts over every candidate part (read part by part): by status, reason, language pair;
-    attempts; tokens."""
+    """Counts over every candidate part (read part by part, columns only): by status, reason,
+    language pair; attempts; tokens."""
+    import pyarrow.compute as pc  # here: only the end of a command needs it
+
     by_status: Counter[str] = Counter()
-    by_reason: Counter[str] = Counter()
-    by_pair: dict[str, dict[str, object]] = {}
+    by_pair_status: Counter[tuple[str, str]] = Counter()
+    by_pair_reason: Counter[tuple[str, str]] = Counter()
     attempts: Counter[int] = Counter()
-    prompt_tokens = completion_tokens = total = 0
-    for r in store.rows(_COLUMNS):
-        total += 1
-        pair = by_pair.setdefault(
-            f"{r['src_lang']}-{r['tgt_lang']}",
-            {"total": 0, "passed": 0, "rejected": 0, "failed": 0, "by_reason": Counter()},
+    prompt_tokens = completion_tokens = 0
+    for t in store.tables(_COLUMNS):
+        pair = pc.binary_join_element_wise(t["src_lang"], t["tgt_lang"], "-")
+        by_pair_status.update(_grouped({"pair": pair, "status": t["status"]}))
+        reason_rows = pc.list_parent_indices(t["reasons"])
+        by_pair_reason.update(
+            _grouped({"pair": pair.take(reason_rows), "reason": pc.list_flatten(t["reasons"])})
         )
-        pair["total"] += 1  # type: ignore[operator]
-        pair[r["status"]] += 1  # type: ignore[operator]
-        by_status[r["status"]] += 1
-        by_reason.update(r["reasons"])
-        pair["by_reason"].update(r["reasons"])  # type: ignore[union-attr]
-        attempts[r["attempts"]] += 1
-        prompt_tokens += r["prompt_tokens"]
-        completion_tokens += r["completion_tokens"]
-    for pair in by_pair.values():
-        pair["by_reason"] = dict(sorted(pair["by_reason"].items()))  # type: ignore[union-attr]
-        pair["pass_rate"] = round(pair["passed"] / pair["total"], 4) if pair["total"] else 0.0  # type: ignore[operator]
+        attempts.update({k[0]: n for k, n in _grouped({"attempts": t["attempts"]}).items()})
+        prompt_tokens += pc.sum(t["prompt_tokens"]).as_py() or 0
+        completion_tokens += pc.sum(t["completion_tokens"]).as_py() or 0
+    by_pair: dict[str, dict[str, object]] = {}
+    for name in sorted({p for p, _ in by_pair_status}):
+        counts = {s: n for (p, s), n in by_pair_status.items() if p == name}
+        by_status.update(counts)
+        total = sum(counts.values())
+        by_pair[name] = {
+            "total": total,
+            **{s: counts.get(s, 0) for s in ("passed", "rejected", "failed")},
+            "by_reason": dict(sorted((r, n) for (p, r), n in by_pair_reason.items() if p == name)),
+            "pass_rate": round(counts.get("passed", 0) / total, 4) if total else 0.0,
+        }
+    total = sum(by_status.values())
+    by_reason: Counter[str] = Counter()
+    for (_, reason), n in by_pair_reason.items():
+        by_reason[reason] += n
+    tried = sum(k * v for k, v in attempts.items())
     return {
         "total": total,
         "by_status": {s: by_status.get(s, 0) for s in ("passed", "rejected", "failed")},
         "by_reason": dict(sorted(by_reason.items())),
-        "by_pair": dict(sorted(by_pair.items())),
+        "by_pair": by_pair,
         "attempts": {
-            "total": sum(k * v for k, v in attempts.items()),
-            "mean": round(sum(k * v for k, v in attempts.items()) / total, 3) if total else 0.0,
+            "total": tried,
+            "mean": round(tried / total, 3) if total else 0.0,
             "histogram": {str(k): v for k, v in sorted(attempts.items())},
         },
         "tokens": {"prompt": prompt_tokens, "completion": completion_tokens},
     }
+
+
+def _grouped(columns: dict[str, object]) -> dict[tuple, int]:
+    """Row counts of each distinct combination of ``columns``' values (arrow arrays)."""
+    import pyarrow as pa
+
+    table = pa.table(columns)
+    if not table.num_rows:
+        return {}
+    names = list(columns)
+    counted = table.group_by(names).aggregate([([], "count_all")]).to_pydict()
+    keys = zip(*(counted[n] for n in names), strict=True)
+    return dict(zip(keys, counted["count_all"], strict=True))
 
 
 def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None = None) -> dict:

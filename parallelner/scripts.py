@@ -25,10 +25,16 @@ _CJK_RANGES: tuple[tuple[int, int], ...] = (
 UNSPACED_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 
 
+_CJK_STARTS = [lo for lo, _ in _CJK_RANGES]  # sorted, not overlapping: for bisect
+
+
 def is_cjk(ch: str) -> bool:
     """True for a Han/kana/hangul character or CJK punctuation."""
     cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
+    if cp < 0x2E80:
+        return False
+    k = bisect_right(_CJK_STARTS, cp) - 1
+    return cp <= _CJK_RANGES[k][1]
 
 
 def is_han(ch: str) -> bool:

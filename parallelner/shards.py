@@ -1,4 +1,4 @@
-"""Split a corpus into shards of samples for parallel, resumable work (one Prefect task each).
+"""Split a corpus into shards of samples for parallel, resumable work (the flows' tasks).
 
 A shard is a native JSONL file with its sha256: the same inputs give the same shards, so a
 content-keyed cache recognises finished ones on a rerun.
@@ -66,3 +66,22 @@ def write_shards(
     for stale in sorted(folder.glob("shard-*.jsonl"))[len(specs) :]:
         stale.unlink()
     return specs
+
+
+def runs_of_shards(shards: list[ShardSpec], per_direction: int) -> list[list[ShardSpec]]:
+    """Each direction's shards as ``per_direction`` runs of consecutive shards whose shard
+    counts differ by one at most (fewer runs when there are fewer shards), directions in the
+    order given."""
+    by_pair: dict[tuple[str, str], list[ShardSpec]] = {}
+    for shard in shards:
+        by_pair.setdefault((shard.src_lang, shard.tgt_lang), []).append(shard)
+    runs: list[list[ShardSpec]] = []
+    for group in by_pair.values():
+        count = min(per_direction, len(group))
+        size, longer = divmod(len(group), count)
+        start = 0
+        for i in range(count):
+            end = start + size + (i < longer)
+            runs.append(group[start:end])
+            start = end
+    return runs

@@ -13,6 +13,7 @@ from parallelner.candidate_store import CandidateStore
 from parallelner.config import Settings
 from parallelner.errors import ConfigError
 from parallelner.filters import FilterContext
+from parallelner.gc_pacing import paced_gc
 from parallelner.llm.backend import ChatBackend, ClientStats
 from parallelner.llm.cache import ResponseCache
 from parallelner.partitions import Partition
@@ -124,7 +125,8 @@ def translate_share(
             await backend.aclose()
 
     try:
-        asyncio.run(main())
+        with paced_gc():
+            asyncio.run(main())
     finally:
         figures.filters = context.figures()
         if cache is not None:

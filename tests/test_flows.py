@@ -46,6 +46,7 @@ def test_full_build_on_the_sample_then_a_rerun_sends_zero_requests(harness, ref,
     assert len(ids) == len(set(ids)) == 200
     report = json.loads((config.out_dir / "report.json").read_text())
     assert report["shards"] == {"total": 8, "cached": 0} and report["run"]["translated"] == 200
+    assert report["tasks"] == {"total": 4, "cached": 0}  # two runs of two shards a direction
     manifest = json.loads((config.corpus_dir / "manifest.json").read_text())
     assert sum(s["rows"] for s in manifest["shards"]) == 181
     sent = ref.admin("stats")["requests"]
@@ -55,14 +56,31 @@ def test_full_build_on_the_sample_then_a_rerun_sends_zero_requests(harness, ref,
     assert ref.admin("stats")["requests"] == sent  # zero LLM requests
     assert again["counts"] == result["counts"]
     assert again["report"]["shards"] == {"total": 8, "cached": 8}
-    # The shard results behind that cache are JSON, never a pickle that runs code when loaded.
+    assert again["report"]["tasks"] == {"total": 4, "cached": 4}
+    # The task results behind that cache are JSON, never a pickle that runs code when loaded.
     records = list((config.out_dir / ".prefect-cache").iterdir())
-    assert len(records) == 8
+    assert len(records) == 4
+    stored = []
     for record in records:
         metadata = json.loads(record.read_bytes())
         assert metadata["serializer"]["type"] == "json"
-        stored = json.loads(Path(metadata["storage_key"]).read_bytes())
-        assert stored["shard"] in range(8)
+        stored.append(json.loads(Path(metadata["storage_key"]).read_bytes()))
+    runs = sorted((r["direction"], r["shards"]) for r in stored)
+    assert runs == [(pair, shards) for pair in ("en-zh", "zh-en") for shards in ([0, 1], [2, 3])]
+
+
+def test_each_direction_is_translated_in_parallel_shards_runs_of_consecutive_shards():
+    from parallelner.shards import ShardSpec, runs_of_shards
+
+    en = [ShardSpec(f"en-{i}", "", 500, "en", "zh", i) for i in range(5)]
+    zh = [ShardSpec("zh-0", "", 12, "zh", "en", 0)]
+    runs = runs_of_shards(en + zh, 2)
+    assert [[s.path for s in run] for run in runs] == [
+        ["en-0", "en-1", "en-2"],
+        ["en-3", "en-4"],
+        ["zh-0"],  # fewer shards than tasks: fewer tasks
+    ]
+    assert runs_of_shards([], 2) == []
 
 
 def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):
@@ -89,10 +107,10 @@ def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):
     assert "- this run (flow): read " in markdown and " tokens " in markdown
 
 
-def test_a_killed_run_reruns_only_unfinished_shards(harness, ref, tmp_path):
-    ref.admin("faults", {"latency": 0.05})
+def test_a_killed_run_resends_only_unfinished_samples(harness, ref, tmp_path):
+    ref.admin("faults", {"latency": 0.1})
     config = _config(tmp_path, ref, shard_size=10, parallel_shards=1)
-    config.endpoint.concurrency = 4
+    config.endpoint.concurrency = 2
     path = tmp_path / "build.toml"
     path.write_text(_toml(config))
     env = {
@@ -103,6 +121,7 @@ def test_a_killed_run_reruns_only_unfinished_shards(harness, ref, tmp_path):
         "PREFECT_API_URL": PREFECT_API_URL.value(),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
+        "PARALLELNER_ROWS_PER_PART": "10",
     }
     cmd = [sys.executable, "-m", "flows.build_corpus", "--config", str(path)]
     first = subprocess.Popen(
@@ -113,12 +132,13 @@ def test_a_killed_run_reruns_only_unfinished_shards(harness, ref, tmp_path):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    # A shard's cache record is written after its part: 4 records = 4 finished shards on disk.
-    cache_dir = config.out_dir / ".prefect-cache"
+    # One task a direction, one after the other, a part every 10 candidates: 14 parts are
+    # en-zh finished and 40 samples of zh-en. Killed there, in the middle of its second task.
+    parts = config.out_dir / "candidates"
     started = time.monotonic()
-    while len(list(cache_dir.glob("*"))) < 4:
+    while len(list(parts.glob("part-*.parquet"))) < 14:
         assert first.poll() is None, "the flow ended before it could be killed"
-        assert time.monotonic() - started < 600, "no 4 finished shards in 10 minutes"
+        assert time.monotonic() - started < 600, "no candidate parts in 10 minutes"
         time.sleep(0.02)
     print(f"killed after {time.monotonic() - started:.1f} s")
     os.killpg(first.pid, signal.SIGKILL)  # the flow process and its shard processes
@@ -133,7 +153,9 @@ def test_a_killed_run_reruns_only_unfinished_shards(harness, ref, tmp_path):
     ids = CandidateStore(config.out_dir).table(["id"]).column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 200  # every sample exactly once
     report = json.loads((config.out_dir / "report.json").read_text())
-    assert report["shards"]["cached"] >= 4  # finished shards were not run again
+    assert report["run"]["already_done"] == len(done_at_kill)  # skipped, not translated again
+    assert report["run"]["translated"] == 200 - len(done_at_kill)
+    assert report["tasks"] == {"total": 2, "cached": 1}  # the finished en-zh task did not run
     resent = set(ref.admin("stats")["by_pair"])
     pairs = [json.loads(x) for x in (REPO / "sample" / "pud-pairs.jsonl").read_text().splitlines()]
     finished = {
@@ -141,7 +163,7 @@ def test_a_killed_run_reruns_only_unfinished_shards(harness, ref, tmp_path):
         for p in pairs
         if ("en", p["id"][4:]) in done_at_kill and ("zh", p["id"][4:]) in done_at_kill
     }
-    assert resent and not (resent & finished)  # only samples of unfinished shards were re-sent
+    assert finished and resent and not (resent & finished)  # only unfinished samples re-sent
 
 
 def _toml(config: CorpusConfig) -> str:

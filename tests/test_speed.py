@@ -223,3 +223,30 @@ def test_help_imports_no_client_stack():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""
+
+
+def test_paced_gc_freezes_for_the_run_and_restores_the_process_after():
+    import gc
+    import threading
+
+    from parallelner.gc_pacing import YOUNG_THRESHOLD, paced_gc
+
+    before = gc.get_threshold()
+    entered = threading.Event()
+    leave = threading.Event()
+
+    def other_run() -> None:  # a second run in a thread of the same process, ending later
+        with paced_gc():
+            entered.set()
+            leave.wait(10)
+
+    with paced_gc():
+        assert gc.get_freeze_count() > 0  # the modules, this test: not walked by collections
+        assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+        thread = threading.Thread(target=other_run)
+        thread.start()
+        entered.wait(10)
+    assert gc.get_threshold()[0] == YOUNG_THRESHOLD  # the thread's run is still going
+    leave.set()
+    thread.join()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

@@ -24,6 +24,7 @@ entity start and end is a token boundary, so each entity is its own run of token
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import regex
 
@@ -34,6 +35,7 @@ _CLUSTER = regex.compile(r"\X")
 _WORD_PUNCT = frozenset("_'’-")
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus has a few thousand distinct clusters: look them up
 def _kind(cluster: str) -> str:
     """``space``, ``alone`` (a token by itself), ``word`` or ``punct``, by its base character."""
     base = cluster[0]
