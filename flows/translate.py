@@ -30,7 +30,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from flows.config import CorpusConfig, DirectionConfig
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
-from parallelner.errors import ConfigError
+from parallelner.errors import ConfigError, InputError
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.jobs import Known, check_direction, record_inputs, translate_job
 from parallelner.locks import hold
@@ -42,7 +42,20 @@ from parallelner.report import RunFigures, write_report
 from parallelner.shards import ShardSpec, runs_of_shards, write_shards
 
 
-@task(retries=2, retry_delay_seconds=10)
+def retry_unless_wrong_settings(task, task_run, state) -> bool:
+    """Prefect's retry condition of the flow's tasks: retry what may pass a second time (an
+    endpoint or a disk that failed for a moment), not a wrong setting or a bad input record,
+    which would fail the same way 10 and 20 s later."""
+    try:
+        state.result()
+    except (ConfigError, InputError):
+        return False
+    except BaseException:
+        return True
+    return True
+
+
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=retry_unless_wrong_settings)
 def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardSpec]:
     """Read one direction's inputs (bad records per config) into shard files, once their first
     sentences are checked to be in ``src_lang`` (unless ``force``)."""
@@ -90,7 +103,13 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
     return specs
 
 
-@task(retries=2, retry_delay_seconds=10, persist_result=True, result_serializer="json")
+@task(
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=retry_unless_wrong_settings,
+    persist_result=True,
+    result_serializer="json",
+)
 def translate_shards(
     shards: list[ShardSpec],
     out: str,

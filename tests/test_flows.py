@@ -83,6 +83,34 @@ def test_each_direction_is_translated_in_parallel_shards_runs_of_consecutive_sha
     assert runs_of_shards([], 2) == []
 
 
+def test_a_wrong_source_language_fails_at_once_without_retries(harness, ref, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        TaskRunFilter,
+        TaskRunFilterName,
+        TaskRunFilterState,
+        TaskRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    from parallelner.errors import ConfigError
+
+    config = _config(tmp_path, ref)
+    config.directions = config.directions[:1]
+    config.directions[0].src_lang, config.directions[0].tgt_lang = "zh", "de"  # English input
+    with pytest.raises(ConfigError, match="force = true"):
+        build_corpus(config)
+    with get_client(sync_client=True) as client:
+        failed = client.read_task_runs(
+            task_run_filter=TaskRunFilter(
+                name=TaskRunFilterName(like_="make_shards"),
+                state=TaskRunFilterState(type=TaskRunFilterStateType(any_=[StateType.FAILED])),
+            )
+        )
+    assert [run.run_count for run in failed] == [1]  # not tried again 10 and 20 s later
+    assert not (config.out_dir / "candidates").exists()  # nothing was sent
+
+
 def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):
     from prefect.client.orchestration import get_client
 
