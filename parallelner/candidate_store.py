@@ -113,12 +113,12 @@ class CandidateStore:
 
     def rows(self, columns: list[str]) -> Iterator[dict]:
         """Selected columns of every candidate as dicts, one part in memory at a time."""
-        for part in self.parts():
-            yield from self._table(part, columns).to_pylist()
+        for table in self.tables(columns):
+            yield from table.to_pylist()
 
     def table(self, columns: list[str]) -> pa.Table:
         """Selected columns of every part, as one table (small columns: counts, ids)."""
-        tables = [self._table(p, columns) for p in self.parts()]
+        tables = list(self.tables(columns))
         if not tables:
             return CANDIDATE_SCHEMA.empty_table().select(columns)
         return pa.concat_tables(tables)

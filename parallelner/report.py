@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
@@ -103,8 +104,6 @@ def corpus_counts(store: CandidateStore) -> dict[str, object]:
 
 def _grouped(columns: dict[str, object]) -> dict[tuple, int]:
     """Row counts of each distinct combination of ``columns``' values (arrow arrays)."""
-    import pyarrow as pa
-
     table = pa.table(columns)
     if not table.num_rows:
         return {}
