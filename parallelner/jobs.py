@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from parallelner.atomic import write_text_atomically
+from parallelner.bounded import gather_bounded
 from parallelner.candidate_store import CandidateStore
 from parallelner.checksums import file_sha256
 from parallelner.config import Settings
@@ -314,7 +315,7 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
         context = FilterContext(settings.filters, backend=backend, translate_cfg=cfg)
 
         async def judge_part(part: list[Candidate]) -> list[Candidate]:
-            return list(await asyncio.gather(*(context.judge_async(c) for c in part)))
+            return await gather_bounded(part, context.judge_async, settings.concurrency)
 
         async def main() -> None:
             try:

@@ -116,8 +116,8 @@ def translate_share(
         try:
             tag = partition.tag if (partition := Partition.parse(settings.partition)) else ""
             with CandidateStore(out_dir).writer(settings.rows_per_part, tag) as writer:
-                async for candidate in translate(samples, backend, prompts, cfg):
-                    candidate = await context.judge_async(candidate)
+                judged = translate(samples, backend, prompts, cfg, then=context.judge_async)
+                async for candidate in judged:
                     writer.add(candidate)
                     progress.add(candidate)
                     figures.translated += 1

@@ -9,10 +9,10 @@ Every round is counted in ``attempts``.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from parallelner.bounded import in_completion_order
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
 from parallelner.projection import ENTITY_MISSING, ENTITY_NOT_FOUND, locate_entities
 from parallelner.prompts import Message, PromptSet, lang_name
@@ -193,34 +193,24 @@ async def translate_sample(
     return await _SampleJob(sample, client, prompts, cfg, params).run()
 
 
-async def translate(
-    samples: Iterable[Sample], client: ChatBackend, prompts: PromptSet, cfg: TranslateSettings
+def translate(
+    samples: Iterable[Sample],
+    client: ChatBackend,
+    prompts: PromptSet,
+    cfg: TranslateSettings,
+    then: Callable[[Candidate], Awaitable[Candidate]] | None = None,
 ) -> AsyncIterator[Candidate]:
-    """Candidates for ``samples``, in completion order, with ``cfg.concurrency`` in flight.
+    """Candidates for ``samples``, in completion order, with ``cfg.concurrency`` samples in
+    flight; ``then`` (the judge's LLM checks) runs in the sample's own slot, so its calls go out
+    beside the other samples' instead of one at a time behind the stream.
 
     Samples are pulled from the iterable only as slots free up, so memory stays flat however
     long the corpus is.
     """
-    pending: set[asyncio.Task[Candidate]] = set()
-    ready: list[asyncio.Task[Candidate]] = []  # finished, not yet yielded
     params = request_params(prompts, cfg)
-    queue, limit = iter(samples), max(1, cfg.concurrency)
-    try:
-        while True:
-            while len(pending) < limit and (sample := next(queue, None)) is not None:
-                job = translate_sample(sample, client, prompts, cfg, params)
-                pending.add(asyncio.create_task(job))
-            if not pending:
-                return
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            ready = list(done)
-            while ready:
-                yield ready.pop().result()
-    finally:
-        # Stopped early (an unreachable endpoint, an interrupt): cancel what is in flight and
-        # collect every outcome, so no task dies with "exception was never retrieved".
-        left = [*ready, *pending]
-        for task in left:
-            task.cancel()
-        if left:
-            await asyncio.gather(*left, return_exceptions=True)
+
+    async def one(sample: Sample) -> Candidate:
+        candidate = await translate_sample(sample, client, prompts, cfg, params)
+        return candidate if then is None else await then(candidate)
+
+    return in_completion_order(samples, one, cfg.concurrency)

@@ -41,6 +41,10 @@ class ServerState:
     requests: int = 0
     by_pair: dict[str, int] = field(default_factory=dict)
     unknown: int = 0
+    # requests being answered now, and the most at once, by response_format name ("" for
+    # none): tests see whether a client overlaps its calls
+    in_flight: dict[str, int] = field(default_factory=dict)
+    most_in_flight: dict[str, int] = field(default_factory=dict)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -115,20 +119,31 @@ def build_app(state: ServerState) -> Starlette:
         except (json.JSONDecodeError, KeyError, TypeError):
             return _error(400, "the body must be JSON with messages")
         state.requests += 1
-        if state.latency:
-            await asyncio.sleep(state.latency)
-        ref = state.index.find(messages)
-        if ref is None:
-            state.unknown += 1
-            return _error(400, "no reference translation for this sentence")
-        return await _answer(state, ref, model, body)
+        schema = _schema_name(body)
+        now = state.in_flight[schema] = state.in_flight.get(schema, 0) + 1
+        state.most_in_flight[schema] = max(now, state.most_in_flight.get(schema, 0))
+        try:
+            if state.latency:
+                await asyncio.sleep(state.latency)
+            ref = state.index.find(messages)
+            if ref is None:
+                state.unknown += 1
+                return _error(400, "no reference translation for this sentence")
+            return await _answer(state, ref, model, body)
+        finally:
+            state.in_flight[schema] -= 1
 
     async def models(request: Request) -> JSONResponse:
         return JSONResponse({"object": "list", "data": [{"id": "reference", "object": "model"}]})
 
     async def stats(request: Request) -> JSONResponse:
         return JSONResponse(
-            {"requests": state.requests, "unknown": state.unknown, "by_pair": state.by_pair}
+            {
+                "requests": state.requests,
+                "unknown": state.unknown,
+                "by_pair": state.by_pair,
+                "most_in_flight": state.most_in_flight,
+            }
         )
 
     async def set_faults(request: Request) -> JSONResponse:
@@ -144,6 +159,7 @@ def build_app(state: ServerState) -> Starlette:
     async def reset(request: Request) -> JSONResponse:
         state.faults.clear()
         state.by_pair.clear()
+        state.most_in_flight.clear()
         state.requests = state.unknown = 0
         return JSONResponse({"ok": True})
 
