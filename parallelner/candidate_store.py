@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -178,7 +179,14 @@ class CandidateStore:
 
 
 class PartWriter:
-    """Buffers candidates and writes a part every ``rows_per_part`` rows and at close."""
+    """Buffers candidates and writes a part every ``rows_per_part`` rows and at close.
+
+    A full part is written on a thread of its own while the caller goes on (the translate
+    loop: Parquet's compression and the file writes release the interpreter lock, and
+    pyarrow's first table imports pandas, 0.4-0.7 s that held every reply back when the loop
+    did it); one part at a time, so a failed write (a full disk) is raised by the next
+    ``add`` that fills a part, or by ``close``, which waits for the last one.
+    """
 
     def __init__(self, directory: Path, rows_per_part: int, tag: str = "") -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -190,6 +198,8 @@ class PartWriter:
         self._rows: list[dict[str, object]] = []
         self._parts = 0
         self.written = 0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="part-writer")
+        self._writing: Future[int] | None = None
 
     def add(self, candidate: Candidate) -> None:
         self._rows.append(candidate_to_row(candidate))
@@ -201,20 +211,35 @@ class PartWriter:
             self.add(c)
 
     def flush(self) -> None:
+        """Hand the buffered rows to the writing thread (after the part before them)."""
         if not self._rows:
             return
-        table = pa.Table.from_pylist(self._rows, schema=CANDIDATE_SCHEMA)
         path = self.dir / f"part-{self._token}-{self._parts:05d}.parquet"
-        write_table_atomically(table, path, compression="zstd")
+        rows, self._rows = self._rows, []
         self._parts += 1
-        self.written += len(self._rows)
-        self._rows = []
+        self._wait()
+        self._writing = self._thread.submit(_write_part, rows, path)
+
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            self.written += writing.result()
 
     def close(self) -> None:
-        self.flush()
+        try:
+            self.flush()
+            self._wait()
+        finally:
+            self._thread.shutdown(wait=True)
 
     def __enter__(self) -> PartWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_part(rows: list[dict[str, object]], path: Path) -> int:
+    table = pa.Table.from_pylist(rows, schema=CANDIDATE_SCHEMA)
+    write_table_atomically(table, path, compression="zstd")
+    return len(rows)
