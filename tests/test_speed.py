@@ -208,6 +208,32 @@ def test_cache_writes_a_batch_after_a_quarter_second(tmp_path):
     other.close()
 
 
+def _open_at_once(path: Path, barrier, results) -> None:
+    barrier.wait()
+    try:
+        ResponseCache(path).close()
+        results.put("ok")
+    except Exception as e:  # the test reports what went wrong
+        results.put(f"{type(e).__name__}: {e}")
+
+
+def test_processes_opening_a_new_cache_at_once_all_get_it(tmp_path):
+    # the workers of a run open one new cache together; SQLite answered the switch to WAL
+    # with "database is locked" at once (16 of 40 tries failed before it was retried)
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    for attempt in range(12):
+        path = tmp_path / f"cache-{attempt}.sqlite"
+        barrier, results = fork.Barrier(3), fork.Queue()
+        openers = [fork.Process(target=_open_at_once, args=(path, barrier, results)) for _ in "abc"]
+        for p in openers:
+            p.start()
+        for p in openers:
+            p.join(timeout=60)
+        assert [results.get(timeout=5) for _ in openers] == ["ok"] * 3
+
+
 # --- start fast -----------------------------------------------------------------------------
 
 

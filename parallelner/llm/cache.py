@@ -61,6 +61,22 @@ class CacheError(ConfigError):
 BUSY_SECONDS = 60.0
 
 
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting up to BUSY_SECONDS for other processes: when
+    several open a new cache at once (the workers of a run), SQLite answers the switch with
+    "database is locked" at once instead of calling its busy handler (3 processes opening one
+    new file at the same moment: 16 of 40 tries failed)."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class ResponseCache:
     """Finished replies by request key."""
 
@@ -78,7 +94,7 @@ class ResponseCache:
         db = sqlite3.connect(
             self.path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None
         )
-        db.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(
             "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, model TEXT NOT NULL,"
