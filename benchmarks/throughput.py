@@ -14,6 +14,12 @@ cache is off in the command (the repeats would be answered from it without a req
 
     .venv/bin/python benchmarks/throughput.py --latency 0.05 --concurrency 128
     .venv/bin/python benchmarks/throughput.py --latency 1 --concurrency 512 --workers 1 2
+    .venv/bin/python benchmarks/throughput.py --latency 1 --concurrency 256 \
+        --samples 25600 --no-plain
+
+Each command's line also gives, from the endpoint's request counter polled every 0.2 s, when
+its first request arrived (the start), its steady rate (10-90 % of its requests) and when its
+last one arrived (the rest is the last replies, their repair rounds and the exit).
     ... --old ../old-checkout   # the same command from another checkout, for old-vs-new
 """
 
@@ -26,6 +32,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +41,7 @@ from common import repeated_inputs
 ROOT = Path(__file__).resolve().parent.parent
 # as the `parallelner` script runs it; -m also runs an older checkout's cli (--old)
 COMMAND = [sys.executable, "-m", "parallelner.cli", "translate"]
+PLAIN_LOOPS = (("plain openai loop", False), ("plain loop, aiohttp", True))
 
 
 async def plain_loop(
@@ -62,6 +70,43 @@ async def plain_loop(
     elapsed = time.perf_counter() - started
     await client.close()
     return len(requests) / elapsed
+
+
+class Timeline:
+    """The endpoint's request counter, polled every ``every`` seconds while a command runs:
+    when its first request arrived, its rate between 10 % and 90 % of its requests (the
+    steady rate, start and tail left out) and when its last one arrived."""
+
+    def __init__(self, server, every: float = 0.2) -> None:
+        self.server, self.every = server, every
+        self.points: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        started = time.perf_counter()
+        while not self._stop.wait(self.every):
+            count = self.server.admin("stats")["requests"]
+            self.points.append((time.perf_counter() - started, count))
+
+    def __enter__(self) -> Timeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self, total: int, ideal: float) -> str:
+        def when(share: float) -> float:
+            return next((t for t, c in self.points if c >= share * total), float("nan"))
+
+        first, last = when(1 / total), when(1.0)
+        steady = 0.8 * total / (when(0.9) - when(0.1))
+        return (
+            f"first request at {first:.1f} s, 10-90 %: {steady:.0f} req/s "
+            f"({steady / ideal:.0%}), last request at {last:.1f} s"
+        )
 
 
 def run_command(
@@ -99,6 +144,11 @@ def main() -> None:
         "--workers", type=int, nargs="*", default=[1], help="worker counts to run (0: default)"
     )
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument(
+        "--no-plain",
+        action="store_true",
+        help="skip the plain loops (long runs judged against the ideal only)",
+    )
     ap.add_argument("--old", type=Path, help="another checkout to run the same command from")
     args = ap.parse_args()
     ideal = args.concurrency / args.latency
@@ -123,31 +173,33 @@ def main() -> None:
     pairs = Path(__file__).resolve().parent.parent.parent / "shared/data/uner-pud-en-zh/pairs.jsonl"
     with ReferenceServer(pairs, latency=args.latency) as server:
         for r in range(args.rounds):
-            for name, aiohttp in (("plain openai loop", False), ("plain loop, aiohttp", True)):
+            for name, aiohttp in () if args.no_plain else PLAIN_LOOPS:
                 rate = asyncio.run(plain_loop(server.base_url, requests, args.concurrency, aiohttp))
                 best[name] = max(best.get(name, 0.0), rate)
             for name, code, workers in contenders:
                 server.admin("reset")
                 out = tmp / f"out-{r}-{abs(hash(name))}"
-                wall, report = run_command(
-                    code, source, out, server.base_url, args.concurrency, workers
-                )
+                with Timeline(server) as timeline:
+                    wall, report = run_command(
+                        code, source, out, server.base_url, args.concurrency, workers
+                    )
                 sent = server.admin("stats")["requests"]
                 if sent / wall > best.get(name, 0.0):
                     best[name] = sent / wall
                     passed = report.get("by_status", {}).get("passed", "?")
-                    detail[name] = f"{sent} requests in {wall:.1f} s, {passed} passed"
-    plain = best["plain openai loop"]
+                    detail[name] = (
+                        f"{sent} requests in {wall:.1f} s, {passed} passed; "
+                        f"{timeline.summary(sent, ideal)}"
+                    )
+    plain = best.get("plain openai loop")
     print(
         f"latency {args.latency * 1000:.0f} ms, {args.concurrency} in flight, {n} samples "
         f"EN->ZH, best of {args.rounds} (interleaved); ideal {ideal:.0f} req/s"
     )
     for name, rate in best.items():
         extra = f"  [{detail[name]}]" if name in detail else ""
-        print(
-            f"  {name:34s} {rate:7.1f} req/s  {rate / ideal:5.0%} of ideal  "
-            f"{rate / plain:5.2f}x plain{extra}"
-        )
+        versus = f"{rate / plain:5.2f}x plain" if plain else ""
+        print(f"  {name:34s} {rate:7.1f} req/s  {rate / ideal:5.0%} of ideal  {versus}{extra}")
 
 
 if __name__ == "__main__":

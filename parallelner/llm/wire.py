@@ -5,9 +5,8 @@ The ``openai`` client's ``chat.completions.create`` walks every parameter (the r
 schema included) through its type-driven transform on every call, builds typed models of the
 reply, and costs more client CPU than the HTTP exchange itself. The decoding parameters of a run
 do not change between calls, so they are serialised once (``FrozenParams``); each call dumps
-only its messages, splices them into the body and the cache key, and sends the bytes through
-the client's documented raw route (``client.post(..., cast_to=httpx.Response)``), which keeps
-the client's connection pool, headers and typed errors.
+only its messages, splices them into the body and the cache key; ``route`` sends the bytes on
+the openai client's HTTP client, with its headers and typed errors.
 """
 
 from __future__ import annotations
