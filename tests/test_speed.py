@@ -182,6 +182,44 @@ def test_a_server_answering_garbage_fails_the_samples_not_the_run(ref, sample_di
     assert r.returncode == 3 and "not found" in one_line(r)
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "message"),
+    [
+        (429, {"error": {"message": "slow down"}}, "RateLimitError", "Error code: 429 - slow down"),
+        (401, {"error": {"message": "no"}}, "AuthenticationError", "Error code: 401 - no"),
+        (404, {"detail": "no route"}, "NotFoundError", "Error code: 404"),
+        (503, "overloaded", "InternalServerError", "Error code: 503"),
+        (418, {}, "APIStatusError", "Error code: 418"),
+    ],
+)
+def test_error_statuses_become_openais_typed_errors_as_openai_words_them(
+    status, body, kind, message
+):
+    import httpx2
+
+    from parallelner.llm.route import status_error
+
+    request = httpx2.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
+    content = json.dumps(body).encode() if isinstance(body, dict) else body.encode()
+    error = status_error(httpx2.Response(status, content=content, request=request))
+    assert type(error).__name__ == kind and error.status_code == status
+    assert error.message == message
+
+
+def test_the_route_sends_the_clients_own_headers_and_key_and_no_more(ref):
+    import openai
+
+    from parallelner.llm.route import ChatRoute
+
+    http = openai.DefaultAioHttpClient(timeout=5)
+    client = openai.AsyncOpenAI(base_url=ref.base_url, api_key="sk-test", http_client=http)
+    route = ChatRoute(client, http, 5.0)
+    assert str(route.url) == f"{ref.base_url}/chat/completions"
+    assert route.headers["authorization"] == "Bearer sk-test"
+    assert route.headers["user-agent"] == client.user_agent
+    assert route.extensions["timeout"]["read"] == 5.0
+
+
 # --- batched cache writes -------------------------------------------------------------------
 
 
