@@ -14,13 +14,12 @@ cache is off in the command (the repeats would be answered from it without a req
 
     .venv/bin/python benchmarks/throughput.py --latency 0.05 --concurrency 128
     .venv/bin/python benchmarks/throughput.py --latency 1 --concurrency 512 --workers 1 2
-    .venv/bin/python benchmarks/throughput.py --latency 1 --concurrency 256 \
-        --samples 25600 --no-plain
+    ... --old ../old-checkout   # the same command from another checkout, for old-vs-new
+    ... --latency 1 --concurrency 256 --samples 25600 --no-plain   # long runs, ideal only
 
 Each command's line also gives, from the endpoint's request counter polled every 0.2 s, when
 its first request arrived (the start), its steady rate (10-90 % of its requests) and when its
 last one arrived (the rest is the last replies, their repair rounds and the exit).
-    ... --old ../old-checkout   # the same command from another checkout, for old-vs-new
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+_END = object()  # the items are used up (an item may itself be None)
 
 
 async def in_completion_order(
@@ -38,7 +39,7 @@ async def in_completion_order(
     queue, limit = iter(items), max(1, limit)
     try:
         while True:
-            while len(pending) < limit and (item := next(queue, None)) is not None:
+            while len(pending) < limit and (item := next(queue, _END)) is not _END:
                 task = asyncio.ensure_future(work(item))
                 task.add_done_callback(on_done)
                 pending.add(task)

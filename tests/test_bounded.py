@@ -82,3 +82,10 @@ def test_gather_bounded_keeps_the_items_order():
     probe = Probe()
     got = asyncio.run(gather_bounded([4, 1, 3, 2, 1], probe.work, 2))
     assert got == [4, 1, 3, 2, 1] and probe.most == 2
+
+
+def test_a_none_item_is_an_item_not_the_end():
+    async def echo(item: object) -> object:
+        return item
+
+    assert asyncio.run(gather_bounded([1, None, 2], echo, 2)) == [1, None, 2]

@@ -206,7 +206,7 @@ def test_error_statuses_become_openais_typed_errors_as_openai_words_them(
     assert error.message == message
 
 
-def test_the_route_sends_the_clients_own_headers_and_key_and_no_more(ref):
+def test_the_route_sends_the_clients_own_headers_and_key(ref):
     import openai
 
     from parallelner.llm.route import ChatRoute

@@ -81,11 +81,11 @@ def _schema_name(body: dict) -> str:
     return ""
 
 
-async def _answer(state: ServerState, ref: Reference, model: str, body: dict):
+async def _answer(state: ServerState, ref: Reference, model: str, body: dict, schema: str):
     """The reply for ``ref``; a verification round (schema ``entity_alignment``) is answered
     from the references too, and content faults do not touch it (they model the joint reply)."""
     messages = body["messages"]
-    verify = _schema_name(body) == ALIGNMENT_SCHEMA
+    verify = schema == ALIGNMENT_SCHEMA
     clean = ref.alignment_answer() if verify else ref.answer()
     seen = state.by_pair.get(ref.pair_id, 0)
     state.by_pair[ref.pair_id] = seen + 1
@@ -129,7 +129,7 @@ def build_app(state: ServerState) -> Starlette:
             if ref is None:
                 state.unknown += 1
                 return _error(400, "no reference translation for this sentence")
-            return await _answer(state, ref, model, body)
+            return await _answer(state, ref, model, body, schema)
         finally:
             state.in_flight[schema] -= 1
 
