@@ -83,18 +83,22 @@ class Timeline:
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     def _poll(self) -> None:
-        started = time.perf_counter()
         while not self._stop.wait(self.every):
-            count = self.server.admin("stats")["requests"]
-            self.points.append((time.perf_counter() - started, count))
+            self._read()
+
+    def _read(self) -> None:
+        count = self.server.admin("stats")["requests"]
+        self.points.append((time.perf_counter() - self._started, count))
 
     def __enter__(self) -> Timeline:
+        self._started = time.perf_counter()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._read()  # the command has exited: its last requests are counted by now
 
     def summary(self, total: int, ideal: float) -> str:
         def when(share: float) -> float:
@@ -106,6 +110,13 @@ class Timeline:
             f"first request at {first:.1f} s, 10-90 %: {steady:.0f} req/s "
             f"({steady / ideal:.0%}), last request at {last:.1f} s"
         )
+
+
+def in_checkout(code: Path) -> dict:
+    """Where and with what environment a process imports ``code``'s parallelner: in ``code``
+    itself, since `python -m` puts the working folder on sys.path ahead of PYTHONPATH (from
+    another folder an --old run imported this checkout's code, until 2026-11-29)."""
+    return {"env": {**os.environ, "PYTHONPATH": str(code)}, "cwd": code}
 
 
 def run_command(
@@ -127,9 +138,8 @@ def run_command(
     ]
     if workers:  # 0: the command's default
         argv.append(f"--workers={workers}")
-    env = {**os.environ, "PYTHONPATH": str(code)}
     started = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, **in_checkout(code), check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     return wall, json.loads((out / "report.json").read_text())
 
@@ -167,6 +177,15 @@ def main() -> None:
     ]
     if args.old:
         contenders.append((f"old ({args.old.name})", args.old.resolve(), None))
+    for _, code, _ in contenders:  # each contender runs the code it names, not this checkout's
+        found = subprocess.run(
+            [sys.executable, "-c", "import parallelner; print(parallelner.__file__)"],
+            **in_checkout(code),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert Path(found).is_relative_to(code), f"{code}: imports {found}"
     best: dict[str, float] = {}
     detail: dict[str, str] = {}
     pairs = Path(__file__).resolve().parent.parent.parent / "shared/data/uner-pud-en-zh/pairs.jsonl"

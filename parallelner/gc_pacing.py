@@ -1,4 +1,5 @@
-"""Garbage collection paced for a long run that allocates fast: ``with paced_gc(): ...``.
+"""Garbage collection paced for a long run that allocates fast: ``with paced_gc(): ...``
+(a translate run; an export and the HTML report, which read every candidate row).
 
 A translate run makes millions of short-lived objects (requests, replies, candidates). With
 CPython's defaults, a collection of the young generation runs every 700 allocations and a full

@@ -20,6 +20,7 @@ from pathlib import Path
 from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 from parallelner.filters.length import band, text_length_ratio
+from parallelner.gc_pacing import paced_gc
 from parallelner.report import corpus_counts
 
 DEFAULT_THRESHOLD = 0.9  # review push's --low-confidence, when nothing was pushed
@@ -292,5 +293,6 @@ def render(data: ReportData) -> str:
 def write_html_report(out_dir: Path, path: Path | None = None) -> Path:
     """Write the page (default ``out_dir/report.html``); its path."""
     target = path or out_dir / "report.html"
-    write_text_atomically(target, render(gather(out_dir)))
+    with paced_gc():  # every candidate row is read, and garbage a moment later
+        write_text_atomically(target, render(gather(out_dir)))
     return target

@@ -24,6 +24,7 @@ from parallelner.export.card import dataset_card
 from parallelner.export.parquet import ShardWriter
 from parallelner.export.selection import ExportError, Include, select_rows
 from parallelner.export.tokens import tag_names, tokens_and_tags
+from parallelner.gc_pacing import paced_gc
 from parallelner.locks import hold
 from parallelner.partitions import Gathered, gather_state
 from parallelner.records import EXPORT_SCHEMA, RecordError, check_lang
@@ -96,7 +97,8 @@ def export_job(
     with hold(out_dir, "parallelner export"), hold(corpus, "parallelner export"):
         CandidateStore(out_dir).check_unique()
         gathered = gather_state(out_dir, allow_missing)
-        return _export(out_dir, corpus, include, shard_rows, fmt, class_map, gathered)
+        with paced_gc():  # a row's dicts and lists are garbage a moment later
+            return _export(out_dir, corpus, include, shard_rows, fmt, class_map, gathered)
 
 
 def _pair_folder(corpus: Path, row: dict) -> str:
