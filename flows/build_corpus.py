@@ -9,7 +9,6 @@ started on 127.0.0.1 for the run and stopped after it.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from prefect import flow
@@ -102,4 +101,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from parallelner.fast_exit import exit_now
+
+    exit_now(main())  # without the teardown of Prefect's and openai's modules (0.5-0.9 s)

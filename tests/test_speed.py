@@ -314,3 +314,49 @@ def test_paced_gc_freezes_for_the_run_and_restores_the_process_after():
     leave.set()
     thread.join()
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_pool_worker_ends_after_its_results_atexit_handlers_and_log_records(tmp_path):
+    """The fast exit of a pool's workers loses nothing: the task's result comes back, the
+    atexit handlers it registered run, its last log record reaches the parent's queue; what it
+    skips is the teardown (an object left alive is never freed); a top-level process keeps its
+    own exit code."""
+    code = f"""
+import atexit, logging, logging.handlers, multiprocessing, pathlib
+from concurrent.futures import ProcessPoolExecutor
+from parallelner.fast_exit import in_pool_worker
+
+def setup(queue):
+    in_pool_worker()
+    logging.getLogger("w").addHandler(logging.handlers.QueueHandler(queue))
+
+class Kept:  # alive until the interpreter's teardown frees it
+    def __init__(self, path):
+        self.path, self.open = path, open  # builtins are gone by the time it is freed
+    def __del__(self):
+        self.open(self.path, "w").close()
+
+def task(marker):
+    atexit.register(pathlib.Path(marker).touch)
+    globals()["kept"] = Kept(marker + "-teardown")
+    logging.getLogger("w").warning("last words")
+    return multiprocessing.current_process().pid
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=setup, initargs=(queue,))
+    pid = pool.submit(task, {str(tmp_path / "atexit-ran")!r}).result()
+    workers = list(pool._processes.values())
+    pool.shutdown(wait=True)
+    print(pid, [w.exitcode for w in workers], queue.get(timeout=10).getMessage())
+"""
+    script = tmp_path / "pool.py"
+    script.write_text(code)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    pid, codes, words = r.stdout.split(maxsplit=2)
+    assert codes == "[0]" and words.strip() == "last words" and int(pid) != os.getpid()
+    assert (tmp_path / "atexit-ran").exists()
+    assert not (tmp_path / "atexit-ran-teardown").exists()
+    top = "from parallelner.fast_exit import in_pool_worker; in_pool_worker(); raise SystemExit(3)"
+    assert subprocess.run([sys.executable, "-c", top]).returncode == 3
