@@ -360,3 +360,18 @@ if __name__ == "__main__":
     assert not (tmp_path / "atexit-ran-teardown").exists()
     top = "from parallelner.fast_exit import in_pool_worker; in_pool_worker(); raise SystemExit(3)"
     assert subprocess.run([sys.executable, "-c", top]).returncode == 3
+
+
+def test_the_fast_exit_waits_for_threads_not_for_idle_thread_pools():
+    """As the interpreter's own exit: a running thread is waited for, an idle thread pool that
+    nobody shut down is told to stop (joining its threads first hung for ever), the code kept."""
+    code = (
+        "import threading, time\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from parallelner.fast_exit import exit_now\n"
+        "ThreadPoolExecutor(1).submit(print, 'pool ran')\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread ended'))).start()\n"
+        "exit_now(4)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 4 and r.stdout.split("\n")[:2] == ["pool ran", "thread ended"]
