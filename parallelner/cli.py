@@ -66,7 +66,7 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
     if translate:
         e.add_argument("--max-attempts", type=int, help="rounds per sample, repairs incl. (3)")
     e.add_argument(
-        "--cache", help="response cache file, or off (default OUT/cache/responses.sqlite)"
+        "--cache", help="response cache file, or off (none) (default OUT/cache/responses.sqlite)"
     )
     f = p.add_argument_group("filters")
     f.add_argument("--untranslated-overlap", type=float, help="max copied word share (0.5)")

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--he
     from pydantic import SecretStr
 
 ENV_PREFIX = "PARALLELNER_"
+#: Values of the cache setting that switch the response cache off (not file names).
+NO_CACHE = ("off", "none")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Settings:
     max_attempts: int = 3
     temperature: float = 0.0
     max_tokens: int = 2048
-    cache: str = ""  # default: OUT/cache/responses.sqlite; "off": no cache
+    cache: str = ""  # default: OUT/cache/responses.sqlite; "off" or "none": no cache
     rows_per_part: int = 1000
     on_bad_record: str = "fail"
     partition: str = ""  # "i/N": only the samples of that partition (parallelner.partitions)
@@ -93,7 +95,7 @@ class Settings:
 
     def cache_path(self, out_dir: Path) -> Path | None:
         """The response cache file, or None when switched off."""
-        if self.cache == "off":
+        if self.cache.strip().lower() in NO_CACHE:
             return None
         return Path(self.cache) if self.cache else out_dir / "cache" / "responses.sqlite"
 

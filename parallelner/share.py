@@ -57,7 +57,7 @@ class ShareFigures:
 
 
 def open_cache(settings: Settings, out_dir: Path) -> ResponseCache | None:
-    """The response cache the settings name (None when ``cache = "off"``)."""
+    """The response cache the settings name (None when ``cache`` is "off" or "none")."""
     path = settings.cache_path(out_dir)
     return ResponseCache(path) if path else None
 

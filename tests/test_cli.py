@@ -11,18 +11,20 @@ from pathlib import Path
 from parallelner.reference.process import ReferenceServer
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     cmd = [sys.executable, "-m", "parallelner.cli", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300, cwd=cwd)
 
 
-def translate(src: Path, out: Path, base_url: str | None, *extra: str, env=None):
+def translate(src: Path, out: Path, base_url: str | None, *extra: str, env=None, cwd=None):
     """``parallelner translate SRC --src-lang en --tgt-lang zh --out OUT`` against base_url."""
     args = ["translate", str(src), "--src-lang", "en", "--tgt-lang", "zh", "--out", str(out)]
     if base_url:
         args += ["--base-url", base_url, "--model", "reference"]
-    return cli(*args, *extra, env=env)
+    return cli(*args, *extra, env=env, cwd=cwd)
 
 
 def test_bad_input_prints_path_line_and_exits_2(tmp_path, ref):
@@ -93,3 +95,15 @@ def test_verify_flag_runs_the_verification_round_and_reports_its_cost(tmp_path, 
     assert report["filters"]["settings"]["verify"] is True
     assert verify["calls"] > 0 and verify["calls"] == verify["agree"] + verify["unknown"]
     assert verify["prompt_tokens"] > 0
+
+
+def test_cache_off_or_none_switches_the_cache_off_and_writes_no_file(tmp_path, ref, sample_dir):
+    """`--cache none` used to make a SQLite file named `none` in the working folder."""
+    for word in ("off", "none", "None"):
+        here = tmp_path / word
+        here.mkdir()
+        src = sample_dir / "en-pud.iob2"
+        r = translate(src, Path("out"), ref.base_url, "--limit", "3", "--cache", word, cwd=here)
+        assert r.returncode == 0, r.stderr
+        assert sorted(p.name for p in here.iterdir()) == ["out"]
+        assert not (here / "out" / "cache").exists()
