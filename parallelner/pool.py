@@ -272,4 +272,8 @@ def worker_main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main())
+    from parallelner.fast_exit import exit_now
+
+    # The parent reads this worker's messages until the pipe closes, i.e. until the process
+    # is gone: without the teardown of openai's and the translate stack's modules.
+    exit_now(worker_main())
