@@ -233,6 +233,40 @@ def test_deployments_serve_the_flows_on_cron_schedules():
     assert params["endpoint"]["model"] == "reference" and "api_key" not in json.dumps(params)
 
 
+_TELEMETRY = (
+    "import os, flows.build_corpus\n"
+    "from prefect.settings import get_current_settings\n"
+    "print(os.environ['DO_NOT_TRACK'], get_current_settings().server.analytics_enabled)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "seen"),
+    [
+        ({}, "1 False"),
+        ({"DO_NOT_TRACK": "0", "PREFECT_SERVER_ANALYTICS_ENABLED": "true"}, "0 True"),
+    ],
+)
+def test_flows_send_no_telemetry_unless_asked(asked, seen):
+    """A flow started without `make` (which sets both) must not phone home: on an air-gapped
+    cluster Prefect's temporary server logged an ERROR for it at every run."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _TELEMETRY],
+        cwd=REPO,
+        env={**env, **asked},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[-2] == seen
+
+
 def test_shard_cache_key_follows_the_prompt_version_not_the_speed_settings():
     from dataclasses import replace
 
