@@ -78,6 +78,7 @@ def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend
         timeout=settings.timeout,
         max_retries=settings.max_retries,
         cache=cache,
+        connections=settings.concurrency,
     )
 
 

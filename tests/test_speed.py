@@ -31,6 +31,7 @@ from parallelner.llm.wire import (
 from parallelner.pool import merge_counts, share_of
 from parallelner.prompts import load_prompts
 from parallelner.readers import read_samples
+from parallelner.shards import sample_line
 
 
 def _statuses(out: Path) -> dict[str, tuple[str, str]]:
@@ -218,6 +219,58 @@ def test_the_route_sends_the_clients_own_headers_and_key(ref):
     assert route.headers["authorization"] == "Bearer sk-test"
     assert route.headers["user-agent"] == client.user_agent
     assert route.extensions["timeout"]["read"] == 5.0
+
+
+PARALLELNER = Path(sys.executable).parent / "parallelner"
+
+
+def _repeated(sample_dir: Path, folder: Path, n: int) -> Path:
+    """The sample's 100 English sentences repeated with distinct ids up to ``n`` (JSONL)."""
+    samples = list(read_samples([sample_dir / "en-pud.iob2"], "en"))
+    path = folder / f"en-{n}.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for k in range(n):
+            s = samples[k % len(samples)]
+            fh.write(sample_line(type(s)(f"{s.id}#{k}", s.lang, s.text, s.entities)))
+    return path
+
+
+def _with_open_files(soft: int, hard: int, src: Path, out: Path, base_url: str, n: int):
+    """``parallelner translate`` with ``--concurrency n`` (one worker) under ``ulimit -n``."""
+    args = [str(src), "--src-lang", "en", "--tgt-lang", "zh", "--out", str(out)]
+    args += ["--base-url", base_url, "--model", "reference", "--concurrency", str(n)]
+    args += ["--workers", "1", "--cache", "off", "--no-progress"]
+    script = f'ulimit -Sn {soft} && ulimit -Hn {hard} && exec "$@"'
+    cmd = ["bash", "-c", script, "-", str(PARALLELNER), "translate", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+def test_the_whole_concurrency_is_in_flight_past_openais_pool_and_the_soft_file_limit(
+    ref, sample_dir, tmp_path
+):
+    """openai's default pool (1,000 connections) held a run to 1,000 requests in flight
+    whatever --concurrency said; and 1,100 sockets do not fit a soft limit of 512 open files
+    (the usual soft limit is 1,024), which the run raises up to the hard one."""
+    src = _repeated(sample_dir, tmp_path, 1100)
+    ref.admin("faults", {"latency": 1.0})
+    r = _with_open_files(512, 4096, src, tmp_path / "out", ref.base_url, 1100)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert max(ref.admin("stats")["most_in_flight"].values()) > 1000
+    ids_once(tmp_path / "out", 1100)
+
+
+def test_a_file_limit_too_low_for_the_concurrency_is_named_before_any_request(
+    ref, sample_dir, tmp_path
+):
+    src = _repeated(sample_dir, tmp_path, 200)
+    r = _with_open_files(512, 512, src, tmp_path / "out", ref.base_url, 1000)
+    assert r.returncode == 2
+    assert one_line(r) == (
+        "error: --concurrency: 1000 requests in flight need 1256 open files, and this process may "
+        "open at most 512 (ulimit -Hn): lower --concurrency (or use more --workers: each opens "
+        "its own share) or raise the limit"
+    )
+    assert ref.admin("stats")["requests"] == 0
 
 
 # --- batched cache writes -------------------------------------------------------------------
