@@ -11,7 +11,6 @@ connection pool, headers and typed errors are kept.
 from __future__ import annotations
 
 import email.utils
-import resource
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from parallelner.errors import ConfigError, EndpointError
+from parallelner.errors import EndpointError
 from parallelner.llm.backend import ClientStats, LLMCallFailed
 from parallelner.llm.cache import ChatReply, Messages, ResponseCache
 from parallelner.llm.route import ChatRoute
@@ -34,6 +33,7 @@ from parallelner.llm.wire import (
     request_body,
     request_key_of,
 )
+from parallelner.open_files import allow_open_files
 
 # How long an endpoint that refused a connection or answered 5xx is passed over.
 COOLDOWN_SECONDS = 2.0
@@ -78,31 +78,6 @@ def _http_client(timeout: float, connections: int) -> httpx2.AsyncClient:
         return openai.DefaultAioHttpClient(timeout=timeout, limits=limits)
     except RuntimeError:
         return openai.DefaultAsyncHttpxClient(timeout=timeout, limits=limits)
-
-
-# Files a run opens beside its connections: inputs, parts, the cache, pipes, the event loop's.
-FILES_BESIDE_CONNECTIONS = 256
-
-
-def allow_open_files(connections: int, pools: int = 1) -> None:
-    """Raise this process's soft limit on open files (``ulimit -n``, often 1,024) so that the
-    sockets of ``pools`` pools of ``connections`` fit beside the run's files, as far as the hard
-    limit allows. ConfigError when not even one pool's fit: past the limit every new connection
-    fails ("Too many open files"), and the run would limp on retries instead of saying why."""
-    need = connections + FILES_BESIDE_CONNECTIONS  # the requests in flight
-    want = connections * pools + FILES_BESIDE_CONNECTIONS  # and every pool's idle ones
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= want:
-        return
-    if hard != resource.RLIM_INFINITY and hard < need:
-        raise ConfigError(
-            f"--concurrency: {connections} requests in flight need {need} open files, and this "
-            f"process may open at most {hard} (ulimit -Hn): lower --concurrency (or use more "
-            "--workers: each opens its own share) or raise the limit"
-        )
-    resource.setrlimit(
-        resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard)
-    )
 
 
 def _connection_error(exc: Exception) -> Exception:
