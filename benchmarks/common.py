@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uner-pud-en-zh"
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary folder for one run of a benchmark, removed when the script exits (a 200k
+    volume run leaves hundreds of MB of inputs, parts and corpora behind otherwise)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def real_candidates(folder: Path) -> list:

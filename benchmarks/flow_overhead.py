@@ -25,11 +25,10 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, repeated_inputs, start_server
+from common import DATA, repeated_inputs, scratch_dir, start_server
 
 from flows.config import CorpusConfig
 
@@ -93,7 +92,7 @@ def main() -> None:
         "--no-temporary-server", action="store_true", help="only the flow on a running server"
     )
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="pn-bench-"))
+    tmp = scratch_dir("pn-bench-")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
         "PREFECT_HOME": str(tmp / "prefect-home"),

@@ -19,11 +19,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, PREFECT, repeated_inputs, start_server
+from common import DATA, PREFECT, repeated_inputs, scratch_dir, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -135,7 +134,7 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--workers", default="1,2,4")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="pn-scaling-"))
+    tmp = scratch_dir("pn-scaling-")
     inputs = repeated_inputs(tmp, args.samples, ("en",))["en"]
     capacity = args.concurrency / args.latency
     print(

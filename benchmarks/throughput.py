@@ -30,12 +30,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from common import repeated_inputs
+from common import repeated_inputs, scratch_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # as the `parallelner` script runs it; -m also runs an older checkout's cli (--old)
@@ -167,7 +166,7 @@ def main() -> None:
     from parallelner.readers import read_samples
     from parallelner.reference.process import ReferenceServer
 
-    tmp = Path(tempfile.mkdtemp(prefix="pn-throughput-"))
+    tmp = scratch_dir("pn-throughput-")
     source = repeated_inputs(tmp, n, ("en",))["en"]
     prompts = load_prompts()
     requests = [prompts.messages(s, "zh") for s in read_samples([source], "en", fmt="jsonl")]

@@ -14,11 +14,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, repeated_inputs
+from common import DATA, repeated_inputs, scratch_dir
 
 PARALLELNER = str(Path(sys.executable).parent / "parallelner")
 
@@ -45,7 +44,7 @@ def main() -> None:
 
     from parallelner.reference.process import ReferenceServer
 
-    tmp = Path(tempfile.mkdtemp(prefix="pn-volume-"))
+    tmp = scratch_dir("pn-volume-")
     rows = []
     with ReferenceServer(DATA / "pairs.jsonl", latency=args.latency) as server:
         for n in args.sizes:
