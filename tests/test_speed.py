@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -221,9 +222,6 @@ def test_the_route_sends_the_clients_own_headers_and_key(ref):
     assert route.extensions["timeout"]["read"] == 5.0
 
 
-PARALLELNER = Path(sys.executable).parent / "parallelner"
-
-
 def _repeated(sample_dir: Path, folder: Path, n: int) -> Path:
     """The sample's 100 English sentences repeated with distinct ids up to ``n`` (JSONL)."""
     samples = list(read_samples([sample_dir / "en-pud.iob2"], "en"))
@@ -237,12 +235,9 @@ def _repeated(sample_dir: Path, folder: Path, n: int) -> Path:
 
 def _with_open_files(soft: int, hard: int, src: Path, out: Path, base_url: str, n: int):
     """``parallelner translate`` with ``--concurrency n`` (one worker) under ``ulimit -n``."""
-    args = [str(src), "--src-lang", "en", "--tgt-lang", "zh", "--out", str(out)]
-    args += ["--base-url", base_url, "--model", "reference", "--concurrency", str(n)]
-    args += ["--workers", "1", "--cache", "off", "--no-progress"]
-    script = f'ulimit -Sn {soft} && ulimit -Hn {hard} && exec "$@"'
-    cmd = ["bash", "-c", script, "-", str(PARALLELNER), "translate", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    extra = ["--concurrency", str(n), "--workers", "1", "--cache", "off", "--no-progress"]
+    limit = (resource.RLIMIT_NOFILE, (soft, hard))
+    return translate(src, out, base_url, *extra, preexec_fn=lambda: resource.setrlimit(*limit))
 
 
 def test_the_whole_concurrency_is_in_flight_past_openais_pool_and_the_soft_file_limit(
