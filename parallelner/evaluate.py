@@ -89,8 +89,8 @@ def _entities(side: dict) -> list[Entity]:
 def _rows(files: list[str], columns: list[str]) -> Iterator[dict]:
     """The corpus rows, one record batch of one file at a time (no read-ahead), decoded on this
     thread: Arrow's decode threads each keep a heap of their own in its allocator, which made
-    the peak grow with the corpus (116-118 MB at 10k pairs, 130-140 MB at 200k; 107 and 110 MB
-    without them, as fast)."""
+    the peak grow with the corpus (116-118 MB at 10k pairs, 130-140 MB at 200k; 107-110 and
+    113-115 MB without them, as fast)."""
     for path in files:
         with pq.ParquetFile(path) as shard:
             for batch in shard.iter_batches(batch_size=2048, columns=columns, use_threads=False):
