@@ -4,7 +4,10 @@ never sees half a file."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,6 +21,19 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
     tmp = _tmp(path)
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+@contextmanager
+def text_file_atomically(path: Path) -> Iterator[TextIO]:
+    """A text file written under a temporary name and renamed to ``path`` when the block ends
+    without an error (removed otherwise): for output streamed in pieces."""
+    tmp = _tmp(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from parallelner.errors import InputError
-from parallelner.readers import Quarantine, ReadStats, read_samples
+from parallelner.readers import Quarantine, ReadOptions, ReadStats, read_samples
 
 
-def _read(path: Path, lang: str, **kw) -> list:
-    return list(read_samples([path], lang, **kw))
+def _read(path: Path, lang: str, fmt: str = "auto", **kw) -> list:
+    return list(read_samples([path], lang, options=ReadOptions(format=fmt), **kw))
 
 
 def test_iob2_reader_reproduces_the_gold_character_spans(sample_dir, pairs):
@@ -135,8 +135,8 @@ def test_hugging_face_parquet_with_label_names_in_metadata(sample_dir, tmp_path)
 @pytest.mark.parametrize(
     ("content", "fmt", "line", "message"),
     [
-        ("1\tJohn\tO\n2\tSmith\tI-PER\n\n", "conll", 2, "I-PER follows O"),
-        ("John B-PER\nSmith\n\n", "conll", 2, "missing tag column 2"),
+        ("1\tJohn\tO\n2\tSmith\tI-PER\n\n", "conll", 2, "I-PER starts an entity (after O)"),
+        ("John B-PER\nSmith\n\n", "conll", 2, "1 column(s), but the tag is in column 1"),
         ("# sent_id = a\n# text = Hello\n\nHi O\n\n", "conll", 1, "empty sentence"),
         (
             '{"id": "a", "text": "Hi", "entities": [{"start": 0, "end": 9, "label": "PER"}]}\n',
@@ -187,7 +187,9 @@ def test_skip_mode_quarantines_and_counts_bad_records(sample_dir, tmp_path):
     quarantine.close()
     assert len(samples) == 3 and stats.read == 3 and stats.skipped == 1
     [row] = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
-    assert row["path"] == str(f) and "I-PER follows sentence start" in row["error"]
+    assert (
+        row["path"] == str(f) and "I-PER starts an entity (at the sentence start)" in row["error"]
+    )
 
 
 def test_limit_reads_only_the_first_samples(shared_data):

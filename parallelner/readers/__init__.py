@@ -6,36 +6,79 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from parallelner.errors import InputError
-from parallelner.formats import FORMATS, Format
-from parallelner.readers.base import Located, OnBadRecord, Quarantine, ReadStats, apply_policy
+from parallelner.formats import FORMATS, Format, ReadOptions
+from parallelner.readers.base import (
+    FileReport,
+    Located,
+    OnBadRecord,
+    Quarantine,
+    ReadStats,
+    UnreadableFile,
+    apply_policy,
+)
 from parallelner.readers.conll import read_conll
 from parallelner.readers.jsonl import read_jsonl
-from parallelner.readers.parquet import read_parquet
 from parallelner.records import Sample
 
 _BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
-__all__ = ["FORMATS", "Format", "Quarantine", "ReadStats", "detect_format", "read_samples"]
+__all__ = [
+    "FORMATS",
+    "FileReport",
+    "Format",
+    "Quarantine",
+    "ReadOptions",
+    "ReadStats",
+    "UnreadableFile",
+    "detect_format",
+    "read_samples",
+]
 
 
 def detect_format(path: Path) -> str:
-    """The format ``auto`` means for ``path``: by suffix, CoNLL for anything else."""
-    return _BY_SUFFIX.get(path.suffix.lower(), "conll")
+    """The format ``auto`` means for ``path``: by suffix, else Parquet by its magic bytes,
+    JSONL when the first line is a JSON object, CoNLL for anything else."""
+    if fmt := _BY_SUFFIX.get(path.suffix.lower()):
+        return fmt
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        return "jsonl"
+    return "conll"
 
 
 def _read_file(
-    path: Path, fmt: str, lang: str, strict: bool, label_names: list[str] | None
+    path: Path, lang: str, options: ReadOptions, report: FileReport
 ) -> Iterator[Located | InputError]:
     if not path.is_file():
-        yield InputError(path, None, "no such file")
+        why = "a folder, not a file" if path.is_dir() else "no such file"
+        yield InputError(path, None, why)
         return
-    fmt = detect_format(path) if fmt == "auto" else fmt
+    fmt = detect_format(path) if options.format == "auto" else options.format
     if fmt == "jsonl":
-        yield from read_jsonl(path, lang)
+        records = read_jsonl(path, lang, options, report)
     elif fmt == "parquet":
-        yield from read_parquet(path, lang, label_names=label_names, strict=strict)
+        from parallelner.readers.parquet import read_parquet  # pyarrow, only when needed
+
+        records = read_parquet(path, lang, options, report)
     else:
-        yield from read_conll(path, lang, strict=strict, chars=fmt == "chars")
+        records = read_conll(path, lang, options, report)
+    empty = True
+    for record in records:
+        empty = False
+        if isinstance(record, InputError):
+            report.bad_records += 1
+        else:
+            report.samples += 1
+            for span in record[1].entities:
+                report.entities[span.label] = report.entities.get(span.label, 0) + 1
+        yield record
+    if empty:
+        yield InputError(
+            path, None, f"no samples in {path}: it is empty or holds only comments or -DOCSTART-"
+        )
 
 
 def _unique(
@@ -55,22 +98,24 @@ def read_samples(
     paths: Iterable[Path],
     lang: str,
     *,
-    fmt: Format = "auto",
+    options: ReadOptions | None = None,
     on_bad_record: OnBadRecord = "fail",
     quarantine: Quarantine | None = None,
-    strict: bool = True,
-    label_names: list[str] | None = None,
     limit: int | None = None,
     stats: ReadStats | None = None,
 ) -> Iterator[Sample]:
-    """Samples of every file in ``paths``, ids unique across them, at most ``limit``."""
+    """Samples of every file in ``paths``, ids unique across them, at most ``limit``;
+    ``stats.files`` says what each file held and what was normalised."""
+    options = options or ReadOptions()
     stats = stats if stats is not None else ReadStats()
     seen: set[str] = set()
     produced = 0
     if limit is not None and limit <= 0:
         return
     for path in paths:
-        records = _unique(_read_file(Path(path), fmt, lang, strict, label_names), path, seen)
+        path = Path(path)
+        report = stats.file(path)
+        records = _unique(_read_file(path, lang, options, report), path, seen)
         for sample in apply_policy(records, on_bad_record, quarantine, stats):
             produced += 1
             yield sample

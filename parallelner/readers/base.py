@@ -14,15 +14,63 @@ from parallelner.records import Sample
 OnBadRecord = Literal["fail", "skip"]
 #: A sample with the line (or Parquet row) it starts at.
 Located = tuple[int, Sample]
+#: Bad records whose messages a read keeps for its report (all are counted).
+KEEP_BAD = 5
+
+
+class UnreadableFile(InputError):
+    """The whole file cannot be read as asked (another format, no tag column, two of them):
+    raised at once, never set aside as one bad record."""
+
+
+@dataclass
+class FileReport:
+    """What a read found in one file: its layout, what it normalised (with counts), totals."""
+
+    path: str
+    format: str = ""
+    scheme: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    normalised: dict[str, int] = field(default_factory=dict)
+    samples: int = 0
+    tokens: int | None = None  # None: the layout has no tokens (text + character spans)
+    entities: dict[str, int] = field(default_factory=dict)
+    bad_records: int = 0
+
+    def note(self, what: str, count: int = 1) -> None:
+        """Count ``count`` more of a normalisation (``"language prefix 'en:' removed"``)."""
+        if count:
+            self.normalised[what] = self.normalised.get(what, 0) + count
+
+    def add_tokens(self, count: int) -> None:
+        self.tokens = (self.tokens or 0) + count
 
 
 @dataclass
 class ReadStats:
-    """How many samples a read produced and how many bad records it set aside."""
+    """How many samples a read produced and how many bad records it set aside, and what
+    each file held (``files``, by path)."""
 
     read: int = 0
     skipped: int = 0
     skipped_by_file: dict[str, int] = field(default_factory=dict)
+    files: dict[str, FileReport] = field(default_factory=dict)
+    bad: list[InputError] = field(default_factory=list)  # the first KEEP_BAD bad records
+
+    def file(self, path: Path) -> FileReport:
+        """The report of ``path``, made on first use."""
+        key = str(path)
+        if key not in self.files:
+            self.files[key] = FileReport(key)
+        return self.files[key]
+
+    def normalised(self) -> dict[str, int]:
+        """Every file's normalisations added up."""
+        out: dict[str, int] = {}
+        for report in self.files.values():
+            for what, count in report.normalised.items():
+                out[what] = out.get(what, 0) + count
+        return out
 
 
 class Quarantine:
@@ -58,28 +106,40 @@ def apply_policy(
             stats.read += 1
             yield record[1]
             continue
-        if on_bad_record == "fail":
+        if on_bad_record == "fail" or isinstance(record, UnreadableFile):
             raise record
         stats.skipped += 1
         stats.skipped_by_file[record.path] = stats.skipped_by_file.get(record.path, 0) + 1
+        if len(stats.bad) < KEEP_BAD:
+            stats.bad.append(record)
         if quarantine is not None:
             quarantine.add(record)
 
 
-def decode_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
-    """Each line of ``path`` (1-based number, text without newline); bad UTF-8 and NUL
-    characters are errors; a UTF-8 byte order mark is read, not refused."""
+def _physical_lines(path: Path) -> Iterator[bytes]:
+    """The lines of ``path`` without their ends: LF, CRLF and a lone CR (old Mac files) alike."""
     with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                yield number, InputError(path, number, f"invalid UTF-8 at byte {e.start}")
-                continue
-            if "\x00" in line:
-                col = line.index("\x00") + 1
-                yield number, InputError(path, number, f"NUL character at column {col}")
-                continue
-            yield number, line
+        for raw in fh:
+            raw = raw.rstrip(b"\n").removesuffix(b"\r")
+            if b"\r" in raw:
+                yield from raw.split(b"\r")
+            else:
+                yield raw
+
+
+def decode_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
+    """Each line of ``path`` (1-based number, text without its end); bad UTF-8 and NUL
+    characters are errors; a UTF-8 byte order mark is read, not refused."""
+    for number, raw in enumerate(_physical_lines(path), start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, InputError(path, number, f"invalid UTF-8 at byte {e.start}")
+            continue
+        if "\x00" in line:
+            col = line.index("\x00") + 1
+            yield number, InputError(path, number, f"NUL character at column {col}")
+            continue
+        yield number, line
