@@ -163,13 +163,14 @@ def main() -> None:
     n = args.samples or int(min(ideal, 450) * 40)
 
     from parallelner.prompts import load_prompts
-    from parallelner.readers import read_samples
+    from parallelner.readers import ReadOptions, read_samples
     from parallelner.reference.process import ReferenceServer
 
     tmp = scratch_dir("pn-throughput-")
     source = repeated_inputs(tmp, n, ("en",))["en"]
     prompts = load_prompts()
-    requests = [prompts.messages(s, "zh") for s in read_samples([source], "en", fmt="jsonl")]
+    jsonl = ReadOptions(format="jsonl")
+    requests = [prompts.messages(s, "zh") for s in read_samples([source], "en", options=jsonl)]
     contenders: list[tuple[str, Path, int | None]] = [
         (f"parallelner translate --workers {w}" if w else "parallelner translate", ROOT, w)
         for w in args.workers

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from parallelner.config import Settings, load_settings
+from parallelner.formats import Format, ReadOptions, parse_columns
 from parallelner.storage import is_uri
 
 
@@ -37,9 +38,18 @@ class DirectionConfig(BaseModel):
     src_lang: str
     tgt_lang: str
     inputs: list[str]
-    format: Literal["auto", "conll", "chars", "jsonl", "parquet"] = "auto"
+    # How the inputs are read, as the CLI's --format, --lenient-tags, --label-names, --columns
+    format: Format = "auto"
+    lenient_tags: bool = False
+    label_names: list[str] = Field(default_factory=list)
+    columns: dict[str, str] = Field(default_factory=dict)
     # Translate even when the first sentences do not read as src_lang (checked before paying).
     force: bool = False
+
+    def read_options(self) -> ReadOptions:
+        """How this direction's inputs are read (the library's ReadOptions)."""
+        columns = parse_columns(self.columns, f"{self.src_lang}-{self.tgt_lang} columns")
+        return ReadOptions(self.format, self.lenient_tags, tuple(self.label_names), columns)
 
 
 class ReviewConfig(BaseModel):

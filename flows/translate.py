@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -37,7 +38,7 @@ from parallelner.jobs import Known, check_direction, record_inputs, translate_jo
 from parallelner.locks import hold
 from parallelner.partitions import Partition, check_folder, mark_finished, select
 from parallelner.prompts import prompt_versions
-from parallelner.readers import Quarantine, ReadStats, read_samples
+from parallelner.readers import Quarantine, ReadOptions, ReadStats, read_samples
 from parallelner.records import Candidate
 from parallelner.report import RunFigures, write_report
 from parallelner.shards import ShardSpec, runs_of_shards, write_shards
@@ -65,7 +66,11 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
     paths = [Path(p) for p in direction.inputs]
     if not direction.force:
         first = read_samples(
-            paths, direction.src_lang, fmt=direction.format, on_bad_record="skip", limit=SAMPLE_SIZE
+            paths,
+            direction.src_lang,
+            options=direction.read_options(),
+            on_bad_record="skip",
+            limit=SAMPLE_SIZE,
         )
         verdict = check_source(first, direction.src_lang)
         if verdict.wrong:
@@ -77,7 +82,7 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
         samples = read_samples(
             [Path(p) for p in direction.inputs],
             direction.src_lang,
-            fmt=direction.format,
+            options=direction.read_options(),
             on_bad_record=config.on_bad_record,
             quarantine=quarantine,
             stats=stats,
@@ -144,13 +149,13 @@ def translate_shards(
         state = Known(done=set(known["done"]), failed=set(known["failed"]))
     # One process per task already: no worker processes inside it.
     resolved = load_settings(overrides={**settings, "workers": 1})
+    resolved = replace(resolved, read=ReadOptions(format="jsonl"))  # the shards' own format
     figures = translate_job(
         [Path(s.path) for s in shards],
         Path(out),
         first.src_lang,
         first.tgt_lang,
         resolved,
-        fmt="jsonl",
         record_sources=False,
         summarize=False,
         lock=False,  # the flow process holds the folder lock for its tasks

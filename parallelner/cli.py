@@ -98,6 +98,44 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
     )
 
 
+def _reader_flags(p: argparse.ArgumentParser) -> None:
+    """How input files are read: the same flags for translate and inspect (TOML ``[read]``,
+    variables ``PARALLELNER_READ_*``)."""
+    g = p.add_argument_group("reading (TOML [read])")
+    g.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="input format (default auto: by suffix, then by content; CoNLL otherwise)",
+    )
+    g.add_argument(
+        "--lenient-tags",
+        action="store_const",
+        const=True,
+        help="read an I- tag that starts an entity as B- (IOB1, e.g. CoNLL-2003's original "
+        "files) and unclosed BIOES entities as IOB, instead of refusing the sentence",
+    )
+    g.add_argument(
+        "--label-names",
+        help="comma-separated names of Parquet class ids, in id order (default: the file's "
+        "Hugging Face metadata)",
+    )
+    g.add_argument(
+        "--columns",
+        metavar="KEY=COL,...",
+        help="where fields are: CoNLL by position from 0 (token=1,tag=2), JSONL and Parquet by "
+        "name (tags=labels, tokens=words, text=sentence, entities=ents, id=guid)",
+    )
+
+
+def _read_overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "format": args.format,
+        "lenient_tags": args.lenient_tags,
+        "label_names": args.label_names,
+        "columns": args.columns,
+    }
+
+
 def _pair_thresholds(values: list[str] | None) -> dict[str, dict[str, str]] | None:
     """``--threshold en-zh:min_length_ratio=0.9`` (repeated) as {pair: {name: value}}."""
     if not values:
@@ -141,6 +179,8 @@ def _load(args: argparse.Namespace) -> Settings:
         "round_trip": args.round_trip,
         "by_pair": _pair_thresholds(args.threshold),
     }
+    if hasattr(args, "columns"):
+        overrides["read"] = _read_overrides(args)
     return load_settings(args.config, overrides)
 
 
@@ -154,23 +194,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--tgt-lang", required=True)
     t.add_argument("--out", required=True, type=Path, metavar="DIR")
     t.add_argument(
-        "--format",
-        dest="fmt",
-        choices=FORMATS,
-        default="auto",
-        help="input format (default auto: by suffix, CoNLL otherwise)",
-    )
-    t.add_argument(
         "--on-bad-record",
         choices=("fail", "skip"),
         help="fail (default) or skip to DIR/quarantine.jsonl",
     )
-    t.add_argument(
-        "--lenient-tags",
-        action="store_true",
-        help="read an I- tag that starts an entity as B- (IOB1) instead of failing",
-    )
-    t.add_argument("--label-names", help="comma-separated names of Parquet ner_tags class ids")
+    _reader_flags(t)
     t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
     t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
     t.add_argument(
@@ -186,6 +214,27 @@ def _parser() -> argparse.ArgumentParser:
         help="translate even when the first sentences do not read as --src-lang",
     )
     _settings_flags(t)
+
+    i = sub.add_parser(
+        "inspect",
+        help="read FILEs as translate would and show what was read; sends nothing",
+        description="Read FILEs exactly as translate would (the same flags and TOML [read] "
+        "keys) and print the format and tag scheme detected, what was normalised, samples, "
+        "tokens, entities per label, bad records and the first sentences. Sends nothing.",
+    )
+    i.add_argument("inputs", nargs="+", type=Path, metavar="FILE", help="corpus files")
+    i.add_argument("--lang", required=True, help="the files' language code, e.g. en")
+    i.add_argument("--config", type=Path, help="TOML settings file; its [read] table applies")
+    _reader_flags(i)
+    i.add_argument("--limit", type=int, help="read at most N samples")
+    i.add_argument(
+        "--dump",
+        type=Path,
+        metavar="OUT.jsonl",
+        help="also write every sample as JSONL (id, lang, text, entities with start, end, "
+        "label, text): the schema --format jsonl reads",
+    )
+    i.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     f = sub.add_parser("filter", help="re-run the filters on DIR's candidates, no LLM calls")
     f.add_argument("out", type=Path, metavar="DIR")
@@ -294,7 +343,6 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
     from parallelner.report import print_summary
 
     settings = _load(args)
-    labels = args.label_names.split(",") if args.label_names else None
     with live_progress(console, enabled=not args.no_progress) as progress:
         report = translate_job(
             args.inputs,
@@ -302,9 +350,6 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
             args.src_lang,
             args.tgt_lang,
             settings,
-            fmt=args.fmt,
-            strict=not args.lenient_tags,
-            label_names=labels,
             limit=args.limit,
             progress=progress,
             force=args.force,
@@ -317,6 +362,62 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
             "the partitions once all are"
         )
     return 0
+
+
+def _inspect(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from parallelner.config import load_settings
+    from parallelner.readers.inspection import inspect_files
+
+    settings = load_settings(args.config, {"read": _read_overrides(args)})
+    result = inspect_files(args.inputs, args.lang, settings.read, limit=args.limit, dump=args.dump)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    print_inspection(result, console)
+    return 0
+
+
+def print_inspection(result, console: Console) -> None:
+    """What ``inspect`` read, file by file, then its first sentences (plain text)."""
+    from functools import partial
+
+    from parallelner.readers.inspection import marked
+
+    out = partial(console.print, markup=False, highlight=False, soft_wrap=True)
+    for report in result.stats.files.values():
+        out(report.path)
+        columns = " ".join(f"{k}={v}" for k, v in report.columns.items())
+        where = f", columns {columns}" if columns else ""
+        if report.format == "conll" or report.format.startswith("conll,"):
+            where += " (from 0)" if columns else ""
+        out(
+            f"  format      {report.format}, tag scheme {report.scheme or '-'}{where}", markup=False
+        )
+        tokens = f" ({report.tokens:,} tokens)" if report.tokens is not None else ""
+        out(f"  samples     {report.samples:,}{tokens}, bad records {report.bad_records:,}")
+        by_label = sorted(report.entities.items(), key=lambda kv: (-kv[1], kv[0]))
+        entities = ", ".join(f"{k} {v:,}" for k, v in by_label)
+        total = sum(report.entities.values())
+        out(f"  entities    {total:,}" + (f": {entities}" if entities else ""))
+        notes = "; ".join(f"{what}: {n:,}" for what, n in report.normalised.items())
+        out(f"  normalised  {notes or 'nothing'}")
+    if len(result.stats.files) > 1:
+        ents = sum(result.entities().values())
+        out(f"all files: {result.samples:,} samples, {ents:,} entities")
+    for error in result.stats.bad:
+        out(f"  bad record  {error}")
+    if result.stats.skipped:
+        out(
+            f"{result.stats.skipped:,} bad records: translate stops at the first "
+            "(--on-bad-record skip sets them aside in OUT/quarantine.jsonl)"
+        )
+    out("first sentences:")
+    for sample in result.first:
+        out(f"  {sample.id}  {marked(sample)}")
+    if result.dumped:
+        out(f"samples: {result.dumped} (read it with --format jsonl)")
 
 
 def _filter(args: argparse.Namespace, console: Console) -> int:
@@ -484,6 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         handler = {
             "translate": _translate,
+            "inspect": _inspect,
             "filter": _filter,
             "review": _review,
             "export": _export,

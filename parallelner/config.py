@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parallelner.errors import ConfigError
+from parallelner.formats import ReadOptions, parse_columns, parse_label_names
 
 if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--help`
     from pydantic import SecretStr
@@ -92,6 +93,7 @@ class Settings:
     partition: str = ""  # "i/N": only the samples of that partition (parallelner.partitions)
     api_key: SecretStr | None = field(default=None, repr=False)
     filters: FilterSettings = FilterSettings()
+    read: ReadOptions = ReadOptions()  # how input files are read (TOML [read])
 
     def cache_path(self, out_dir: Path) -> Path | None:
         """The response cache file, or None when switched off."""
@@ -115,6 +117,7 @@ class Settings:
         """The settings as plain values, without the API key (safe to log or persist)."""
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "api_key"}
         values["filters"] = asdict(self.filters)
+        values["read"] = asdict(self.read)
         values["base_urls"] = list(self.base_urls)
         return values
 
@@ -133,6 +136,24 @@ def _coerce(name: str, value: object, like: object) -> object:
         raise ConfigError(f"{name}: {value!r} is not a valid {type(like).__name__}") from None
 
 
+def _read_options(obj: ReadOptions, values: Mapping[str, object], source: str) -> ReadOptions:
+    changes: dict[str, object] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        where = f"{source} [read] {key}"
+        if key == "columns":
+            changes[key] = {**obj.columns, **parse_columns(value, where)}  # type: ignore[arg-type]
+        elif key == "label_names":
+            changes[key] = parse_label_names(value)  # type: ignore[arg-type]
+        elif key in ("format", "lenient_tags"):
+            changes[key] = _coerce(where, value, getattr(obj, key))
+        else:
+            known = ", ".join(f.name for f in fields(ReadOptions))
+            raise ConfigError(f"{source} [read]: unknown setting {key!r} (known: {known})")
+    return replace(obj, **changes)
+
+
 def _apply(obj: Settings | FilterSettings, values: Mapping[str, object], source: str):
     known = {f.name: getattr(obj, f.name) for f in fields(obj) if f.name != "api_key"}
     changes = {}
@@ -141,7 +162,9 @@ def _apply(obj: Settings | FilterSettings, values: Mapping[str, object], source:
             continue
         if key not in known:
             raise ConfigError(f"{source}: unknown setting {key!r}")
-        if key == "filters" and isinstance(value, Mapping):
+        if key == "read" and isinstance(value, Mapping):
+            changes[key] = _read_options(obj.read, value, source)  # type: ignore[union-attr]
+        elif key == "filters" and isinstance(value, Mapping):
             changes[key] = _apply(obj.filters, value, f"{source} [filters]")  # type: ignore[union-attr]
         elif key == "by_pair" and isinstance(value, str | Mapping):
             if isinstance(value, str):  # the environment: JSON
@@ -162,7 +185,7 @@ def _from_env(env: Mapping[str, str]) -> tuple[dict[str, object], dict[str, obje
     top, filt = {}, {}
     for f in fields(Settings):
         name = f"{ENV_PREFIX}{f.name.upper()}"
-        if f.name not in ("api_key", "filters") and name in env:
+        if f.name not in ("api_key", "filters", "read") and name in env:
             top[f.name] = env[name]
     if f"{ENV_PREFIX}BASE_URL" in env:
         top["base_urls"] = env[f"{ENV_PREFIX}BASE_URL"]
@@ -170,6 +193,13 @@ def _from_env(env: Mapping[str, str]) -> tuple[dict[str, object], dict[str, obje
         name = f"{ENV_PREFIX}FILTER_{f.name.upper()}"
         if name in env:
             filt[f.name] = env[name]
+    read = {
+        f.name: env[f"{ENV_PREFIX}READ_{f.name.upper()}"]
+        for f in fields(ReadOptions)
+        if f"{ENV_PREFIX}READ_{f.name.upper()}" in env
+    }
+    if read:
+        top["read"] = read
     return top, filt
 
 

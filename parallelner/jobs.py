@@ -28,7 +28,7 @@ from parallelner.llm.backend import ClientStats
 from parallelner.locks import hold
 from parallelner.partitions import Partition, check_folder, mark_finished, select
 from parallelner.pool import WorkerSpec, read_spec, run_pool, share_of
-from parallelner.readers import Format, Quarantine, ReadStats, read_samples
+from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate, RecordError, Sample, check_lang
 from parallelner.report import RunFigures, write_report
 from parallelner.share import (
@@ -63,6 +63,22 @@ def record_inputs(out_dir: Path, inputs: list[Path], src_lang: str, tgt_lang: st
     write_text_atomically(path, json.dumps(known, indent=2) + "\n")
 
 
+def read_summary(stats: ReadStats) -> dict[str, object]:
+    """report.json's ``read``: each input's format, tag scheme, counts and normalisations."""
+    files = {
+        path: {
+            "format": f.format,
+            "scheme": f.scheme,
+            "samples": f.samples,
+            "entities": f.entities,
+            "bad_records": f.bad_records,
+            "normalised": f.normalised,
+        }
+        for path, f in stats.files.items()
+    }
+    return {"normalised": stats.normalised(), "files": files}
+
+
 def check_direction(src_lang: str, tgt_lang: str) -> None:
     """ConfigError unless both are language codes (they become folder names) and differ."""
     for flag, code in (("--src-lang", src_lang), ("--tgt-lang", tgt_lang)):
@@ -81,9 +97,6 @@ def translate_job(
     tgt_lang: str,
     settings: Settings,
     *,
-    fmt: Format = "auto",
-    strict: bool = True,
-    label_names: list[str] | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
     record_sources: bool = True,
@@ -124,9 +137,7 @@ def translate_job(
             samples = read_samples(
                 inputs,
                 src_lang,
-                fmt=fmt,
-                strict=strict,
-                label_names=label_names,
+                options=settings.read,
                 limit=limit,
                 **options,  # type: ignore[arg-type]
             )
@@ -147,7 +158,7 @@ def translate_job(
             src_lang=src_lang,
             tgt_lang=tgt_lang,
             settings=settings,
-            read={"fmt": fmt, "strict": strict, "label_names": label_names, "limit": limit},
+            read={"options": settings.read, "limit": limit},
             out_dir=out_dir,
             parts_at_start=[],
         )
@@ -203,6 +214,7 @@ class _TranslateJob:
         self.progress = progress or Progress()
         self.ids: set[str] = set()
         self.first: list[Sample] = []  # the first samples, for the source language check
+        self.read: dict[str, object] = {}  # what the inputs held (read_summary)
 
     def validate(self, read: Callable[..., Iterator[Sample]]) -> None:
         """Read every input once before any request: a bad record stops here (or, with
@@ -219,6 +231,7 @@ class _TranslateJob:
         finally:
             quarantine.close()
         self.figures.samples_read, self.figures.skipped_bad_records = stats.read, stats.skipped
+        self.read = read_summary(stats)
         if self.known is None:
             self.figures.retried_failed = self.store.drop_failed(self.ids)
         elif failed := self.ids & self.known.failed:  # else no part needs reading
@@ -273,6 +286,8 @@ class _TranslateJob:
         run.failed_calls, run.errors = stats.failures, dict(stats.errors)
         run.wall_seconds = time.perf_counter() - self.started
         extra: dict[str, object] = {"filters": filters, "stopped": stopped}
+        if self.read:
+            extra["read"] = self.read
         if not summarize:
             return {"run": asdict(run), **extra}
         try:

@@ -50,7 +50,7 @@ class WorkerSpec:
     src_lang: str
     tgt_lang: str
     settings: Settings
-    read: dict[str, object]  # fmt, strict, label_names, limit
+    read: dict[str, object]  # options (ReadOptions), limit
     out_dir: Path
     parts_at_start: list[Path]
     done: set[str] | None = None  # the ids in parts_at_start, when the parent read them

@@ -179,6 +179,9 @@ def print_summary(report: dict, console: Console | None = None) -> None:
     if report["by_reason"]:
         console.print(_reason_table(report))
     console.print(run_line(report["run"]))
+    if normalised := (report.get("read") or {}).get("normalised"):
+        notes = "; ".join(f"{what}: {n:,}" for what, n in normalised.items())
+        console.print(f"read: {notes}", markup=False, highlight=False)
     console.print(
         f"folder totals: {report['total']} candidates, {report['attempts']['total']} attempts, "
         f"tokens {report['tokens']['prompt']} prompt + {report['tokens']['completion']} "

@@ -174,7 +174,8 @@ def test_a_bad_last_record_stops_the_run_before_any_request(ref, sample_dir, tmp
     r = translate(f, out, ref.base_url)
     assert r.returncode == 2
     assert one_line(r) == (
-        f"{f}:{last}: I-PER follows sentence start: an entity must start with B- or S-"
+        f"{f}:{last}: I-PER starts an entity (at the sentence start): an IOB1 file? "
+        "rerun with --lenient-tags"
     )
     assert ref.admin("stats")["requests"] == 0
     report = json.loads((out / "report.json").read_text())

@@ -42,7 +42,9 @@ def test_bad_input_prints_path_line_and_exits_2(tmp_path, ref):
     f.write_text("1\tJohn\tO\n2\tSmith\tI-PER\n\n", "utf-8")
     r = translate(f, tmp_path / "out", ref.base_url)
     assert r.returncode == 2
-    assert r.stderr.strip() == f"{f}:2: I-PER follows O: an entity must start with B- or S-"
+    assert r.stderr.strip() == (
+        f"{f}:2: I-PER starts an entity (after O): an IOB1 file? rerun with --lenient-tags"
+    )
     assert "Traceback" not in r.stderr
 
 
