@@ -42,7 +42,7 @@ class DirectionConfig(BaseModel):
     format: Format = "auto"
     lenient_tags: bool = False
     label_names: list[str] = Field(default_factory=list)
-    columns: dict[str, str] = Field(default_factory=dict)
+    columns: dict[str, str | int] = Field(default_factory=dict)  # TOML {token = 1, tag = 2}
     # Translate even when the first sentences do not read as src_lang (checked before paying).
     force: bool = False
 

@@ -369,3 +369,24 @@ def test_partition_flow_runs_then_gather_give_the_corpus_of_one_run(harness, ref
     assert manifest["partitions"]["missing"] == {"en-zh": [], "zh-en": []}
     shards = sorted(p.parent.name for p in (config.out_dir / "shards").rglob("shard-*.jsonl"))
     assert set(shards) == {"p1of3", "p2of3", "p3of3"}
+
+
+def test_a_direction_reads_its_inputs_with_its_reader_settings(harness, tmp_path):
+    """GermEval's outer column by position, as TOML writes it ({token = 1, tag = 2})."""
+    from prefect import flow
+
+    from flows.config import DirectionConfig
+    from flows.translate import make_shards
+
+    germeval = REPO / "tests" / "data" / "germeval2014-dev-head.tsv"
+    direction = DirectionConfig(
+        src_lang="de", tgt_lang="en", inputs=[str(germeval)], columns={"token": 1, "tag": 2}
+    )
+    config = CorpusConfig(out=str(tmp_path / "run"), directions=[direction])
+
+    @flow
+    def shard():
+        return make_shards(direction, config)
+
+    rows = [json.loads(line) for s in shard() for line in Path(s.path).read_text().splitlines()]
+    assert len(rows) == 11 and sum(len(r["entities"]) for r in rows) == 18

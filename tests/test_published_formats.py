@@ -164,6 +164,7 @@ def test_iob1_is_refused_with_the_flag_that_reads_it(tmp_path):
     assert s.text == "U.N. official Ekeus heads for Baghdad."
     assert _entities(s) == [("U.N.", "ORG"), ("Ekeus", "PER"), ("Baghdad", "LOC")]
     assert list(stats.files[str(f)].normalised.values()) == [3]
+    assert stats.files[str(f)].scheme == "IOB1 (read as IOB2)"
 
 
 def test_a_file_in_another_format_names_the_flag(tmp_path):

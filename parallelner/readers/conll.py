@@ -227,6 +227,8 @@ class ConllReader:
             except InputError as e:
                 yield e
             self.report.scheme = scheme_of(self.prefixes)
+            if self.report.scheme == "IOB2" and IOB1_NOTE in self.report.normalised:
+                self.report.scheme = "IOB1 (read as IOB2)"
 
     def _describe(self) -> None:
         layout, report = self.layout, self.report
