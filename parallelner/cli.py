@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 from parallelner.config import PAIR_THRESHOLDS
 from parallelner.errors import ConfigError, EndpointError, InputError, ReviewServerError
 from parallelner.formats import FORMATS
+from parallelner.llm.structured import STRUCTURED_OUTPUTS
 from parallelner.locks import LockHeld
 
 if TYPE_CHECKING:
@@ -61,6 +62,13 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
             help="translate processes sharing --concurrency (default: one per core once "
             "there are 1000 samples each)",
         )
+    e.add_argument(
+        "--structured-output",
+        choices=STRUCTURED_OUTPUTS,
+        help="how requests ask for JSON: json_schema (vLLM, SGLang, OpenAI), json_object "
+        "(llama-cpp-python, Ollama), prompt (any server); auto (default) probes each endpoint "
+        "once and steps down at a refusal",
+    )
     e.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     e.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
     if translate:
@@ -160,6 +168,7 @@ def _load(args: argparse.Namespace) -> Settings:
         "model",
         "escalate_model",
         "backend",
+        "structured_output",
         "concurrency",
         "workers",
         "timeout",

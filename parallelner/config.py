@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from parallelner.errors import ConfigError
 from parallelner.formats import ReadOptions, parse_columns, parse_label_names
+from parallelner.llm.structured import check_mode
 
 if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--help`
     from pydantic import SecretStr
@@ -80,6 +81,8 @@ class Settings:
     model: str = ""
     escalate_model: str = ""
     backend: str = "openai"
+    # how requests ask for JSON: auto probes each endpoint (parallelner.llm.structured)
+    structured_output: str = "auto"
     concurrency: int = 64  # requests in flight, in all (shared by the workers)
     workers: int = 0  # translate worker processes; 0: one per core when there is work enough
     timeout: float = 120.0
@@ -176,6 +179,11 @@ def _apply(obj: Settings | FilterSettings, values: Mapping[str, object], source:
                     raise ConfigError(f"{source} by_pair: expected a JSON object")
             merged = {**known[key], **parse_pair_thresholds(value, f"{source} by_pair")}
             changes[key] = merged
+        elif key == "structured_output":
+            try:
+                changes[key] = check_mode(str(value).strip().lower(), f"{source} {key}")
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         else:
             changes[key] = _coerce(f"{source} {key}", value, known[key])
     return replace(obj, **changes)

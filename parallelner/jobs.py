@@ -36,6 +36,7 @@ from parallelner.share import (
     ShareFigures,
     make_backend,
     open_cache,
+    resolve_structured_output,
     translate_settings,
     translate_share,
 )
@@ -215,6 +216,12 @@ class _TranslateJob:
         self.ids: set[str] = set()
         self.first: list[Sample] = []  # the first samples, for the source language check
         self.read: dict[str, object] = {}  # what the inputs held (read_summary)
+        # what the endpoints' probe found (none when nothing was sent)
+        self.structured: dict[str, object] = {
+            "requested": settings.structured_output,
+            "used": None,
+            "note": "not probed: nothing to send",
+        }
 
     def validate(self, read: Callable[..., Iterator[Sample]]) -> None:
         """Read every input once before any request: a bad record stops here (or, with
@@ -251,6 +258,9 @@ class _TranslateJob:
         workers = worker_count(self.settings.workers, pending, self.settings.backend)
         figures, stopped = ShareFigures(), None
         try:
+            if pending:
+                self.settings, self.structured = resolve_structured_output(self.settings)
+                spec.settings = self.settings
             if workers == 1:
                 todo = share_of(read_spec(spec), done, self.tgt_lang, 0, 1)
                 translate_share(todo, self.out_dir, self.cfg, self.settings, self.progress, figures)
@@ -286,6 +296,7 @@ class _TranslateJob:
         run.failed_calls, run.errors = stats.failures, dict(stats.errors)
         run.wall_seconds = time.perf_counter() - self.started
         extra: dict[str, object] = {"filters": filters, "stopped": stopped}
+        extra["structured_output"] = self.structured
         if self.read:
             extra["read"] = self.read
         if not summarize:
@@ -323,6 +334,7 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
             raise ConfigError(
                 "verify and round_trip need a model: pass --model or set PARALLELNER_MODEL"
             )
+        settings, structured = resolve_structured_output(settings)
         cache = open_cache(settings, out_dir)
         backend = make_backend(settings, cache)
         stats = backend.stats
@@ -347,4 +359,7 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
     run = RunFigures(command="filter", wall_seconds=time.perf_counter() - started, judged=judged)
     run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries
     run.failed_calls, run.errors = stats.failures, dict(stats.errors)
-    return write_report(out_dir, run, {"filters": context.figures()})
+    extra: dict[str, object] = {"filters": context.figures()}
+    if settings.filters.round_trip or settings.filters.verify:
+        extra["structured_output"] = structured
+    return write_report(out_dir, run, extra)

@@ -28,11 +28,32 @@ def _strip_fence(content: str) -> str:
     return text
 
 
+def _embedded_object(content: str) -> object:
+    """The first JSON object in a reply that wraps it in words or a fence placed after some
+    text (``Here is the translation: ```json {...} ``` ``), as models answer when no
+    ``response_format`` constrains them (``--structured-output prompt``)."""
+    decoder = json.JSONDecoder()
+    start = content.find("{")
+    while start != -1:
+        try:
+            obj, _ = decoder.raw_decode(content, start)
+        except json.JSONDecodeError:
+            start = content.find("{", start + 1)
+            continue
+        if isinstance(obj, dict):
+            return obj
+        start = content.find("{", start + 1)
+    raise ValueError("no JSON object")
+
+
 def _json_object(content: str) -> dict:
     try:
         obj = json.loads(_strip_fence(content))
     except json.JSONDecodeError as e:
-        raise MalformedReply(f"not valid JSON: {e.msg} at character {e.pos}") from None
+        try:
+            obj = _embedded_object(content)
+        except (ValueError, RecursionError):
+            raise MalformedReply(f"not valid JSON: {e.msg} at character {e.pos}") from None
     except RecursionError:
         raise MalformedReply("JSON nested too deep") from None
     if not isinstance(obj, dict):

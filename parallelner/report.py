@@ -172,6 +172,15 @@ def _reason_table(report: dict) -> Table:
     return table
 
 
+def structured_line(found: dict | None) -> str:
+    """``structured output: json_object (auto; json_schema refused)``, or "" when not probed."""
+    if not found or not found.get("used"):
+        return ""
+    refused = sorted({m for e in found.get("endpoints", []) for m in e.get("refused", {})})
+    how = found["requested"] + (f"; {', '.join(refused)} refused" if refused else "")
+    return f"structured output: {found['used']} ({how})"
+
+
 def print_summary(report: dict, console: Console | None = None) -> None:
     """The end-of-run tables (status per language pair, reasons) and the run's figures."""
     console = console or Console()
@@ -179,6 +188,8 @@ def print_summary(report: dict, console: Console | None = None) -> None:
     if report["by_reason"]:
         console.print(_reason_table(report))
     console.print(run_line(report["run"]))
+    if line := structured_line(report.get("structured_output")):
+        console.print(line, markup=False, highlight=False)
     if normalised := (report.get("read") or {}).get("normalised"):
         notes = "; ".join(f"{what}: {n:,}" for what, n in normalised.items())
         console.print(f"read: {notes}", markup=False, highlight=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from parallelner.candidate_store import CandidateStore
@@ -79,7 +79,32 @@ def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend
         max_retries=settings.max_retries,
         cache=cache,
         connections=settings.concurrency,
+        # "auto" left unresolved (no probe ran, e.g. nothing to send): the best mode
+        structured_output=settings.structured_output.replace("auto", "json_schema"),
     )
+
+
+def resolve_structured_output(settings: Settings) -> tuple[Settings, dict[str, object]]:
+    """``settings`` with the structured-output mode every endpoint takes, found by one short
+    probe request to each (EndpointError, one line, for one that is down, silent or wrong),
+    and what the probe found, for report.json."""
+    if settings.backend != "openai":
+        note = "in-process vLLM decodes to the schema itself"
+        return settings, {
+            "requested": settings.structured_output,
+            "used": "json_schema",
+            "note": note,
+        }
+    from parallelner.llm.probe import probe  # imports openai: only a run that calls it
+
+    result = probe(
+        settings.base_urls,
+        settings.api_key,
+        settings.model,
+        settings.structured_output,
+        settings.timeout,
+    )
+    return replace(settings, structured_output=result.used), result.as_dict()
 
 
 def translate_settings(settings: Settings, src_lang: str, tgt_lang: str) -> TranslateSettings:

@@ -25,6 +25,7 @@ from parallelner.errors import EndpointError
 from parallelner.llm.backend import ClientStats, LLMCallFailed
 from parallelner.llm.cache import ChatReply, Messages, ResponseCache
 from parallelner.llm.route import ChatRoute
+from parallelner.llm.structured import refuses_the_request, with_mode
 from parallelner.llm.wire import (
     FrozenParams,
     MalformedCompletion,
@@ -97,10 +98,16 @@ def _connection_error(exc: Exception) -> Exception:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    """Worth sending again: a connection error, a timeout, 408/409/429 or a 5xx, except a 5xx
+    whose body says the request is invalid (llama-cpp-python's 500 for ``json_schema``)."""
     if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
         return True
     if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+        if exc.status_code in (408, 409, 429):
+            return True
+        return exc.status_code >= 500 and not refuses_the_request(
+            exc.status_code, getattr(exc, "message", "") or str(exc)
+        )
     return False
 
 
@@ -138,9 +145,12 @@ class ChatClient:
         max_wait: float = 60.0,
         cache: ResponseCache | None = None,
         connections: int = 1000,
+        structured_output: str = "json_schema",
     ) -> None:
         """``connections``: the requests this process sends at once (its share of
-        ``--concurrency``); each endpoint's pool holds that many, since all may go to one."""
+        ``--concurrency``); each endpoint's pool holds that many, since all may go to one.
+        ``structured_output``: how every request asks for JSON (``structured.with_mode``),
+        resolved by the probe before the run; part of each call's cache key."""
         if not base_urls:
             raise ValueError("at least one base URL is needed")
         allow_open_files(connections, len(base_urls))
@@ -151,6 +161,7 @@ class ChatClient:
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=max_wait, jitter=0.5)
         self._max_wait = max_wait
         self.stats = ClientStats()
+        self.structured_output = structured_output
         self._succeeded = False
         self._same_error: dict[str, int] = {}
         self._frozen: dict[int, tuple[Mapping[str, object], FrozenParams]] = {}
@@ -162,7 +173,8 @@ class ChatClient:
         if entry is None or entry[0] is not params:
             if len(self._frozen) >= 64:
                 self._frozen.clear()
-            entry = self._frozen[id(params)] = (params, FrozenParams.of(params))
+            sent = with_mode(params, self.structured_output)
+            entry = self._frozen[id(params)] = (params, FrozenParams.of(sent))
         return entry[1]
 
     def _pick(self) -> _Endpoint:

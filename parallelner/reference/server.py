@@ -2,8 +2,12 @@
 
 For tests, the sample run and benchmarks; real runs point the same client at vLLM or an API.
 Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, and for tests ``GET /_admin/stats``,
-``POST /_admin/faults`` (``{"faults": {pair_id: fault}, "latency": s}``), ``POST /_admin/reset``.
-Token usage is estimated as characters / 4, so reports have plausible figures.
+``POST /_admin/faults`` (``{"faults": {pair_id: fault}, "latency": s, "formats": [...]}``),
+``POST /_admin/reset``. Token usage is estimated as characters / 4, so reports have plausible
+figures. ``formats``: the ``response_format`` types it takes (default ``json_schema``,
+``json_object``, ``text``); any other is refused as llama-cpp-python refuses ``json_schema``
+(HTTP 500, a request validation error). Probes (``parallelner.llm.probe``) are answered
+``{"ok": true}`` and counted apart (``probes``), not in ``requests``.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from starlette.routing import Route
 
 from parallelner.atomic import write_text_atomically
 from parallelner.errors import ConfigError
+from parallelner.llm.structured import PROBE_PROMPT
+from parallelner.prompts import load_alignment_prompt
 from parallelner.reference.faults import Fault, faulty_content, other_reference
 from parallelner.reference.references import Reference, ReferenceIndex
 
 ALIGNMENT_SCHEMA = "entity_alignment"  # the verification round's response_format name
+ALL_FORMATS = frozenset({"json_schema", "json_object", "text"})
 
 
 @dataclass
@@ -45,6 +52,8 @@ class ServerState:
     # none): tests see whether a client overlaps its calls
     in_flight: dict[str, int] = field(default_factory=dict)
     most_in_flight: dict[str, int] = field(default_factory=dict)
+    formats: frozenset[str] = ALL_FORMATS
+    probes: int = 0
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -75,10 +84,37 @@ def _completion(model: str, content: str, messages: list[dict]) -> JSONResponse:
 
 
 def _schema_name(body: dict) -> str:
+    """The reply's kind: the json_schema name, else (json_object, prompt) the verification
+    round's when its system prompt is the alignment prompt's, else ""."""
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
         return str(fmt["json_schema"].get("name", ""))
+    messages = body.get("messages") or [{}]
+    first = messages[0] if isinstance(messages[0], dict) else {}
+    if first.get("role") == "system" and first.get("content") == load_alignment_prompt().system:
+        return ALIGNMENT_SCHEMA
     return ""
+
+
+def _format_type(body: dict) -> str:
+    fmt = body.get("response_format")
+    return str(fmt.get("type", "text")) if isinstance(fmt, dict) else "text"
+
+
+def _refuse_format(kind: str, formats: frozenset[str]) -> JSONResponse:
+    """What llama-cpp-python 0.3.36 answers to a response_format type it does not take."""
+    expected = " or ".join(f"'{f}'" for f in sorted(formats))
+    message = (
+        "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+        f"'type'), 'msg': \"Input should be {expected}\", 'input': '{kind}'}}"
+    )
+    body = {"error": {"message": message, "type": "internal_server_error", "code": None}}
+    return JSONResponse(body, status_code=500)
+
+
+def _is_probe(messages: list) -> bool:
+    last = messages[-1] if messages else None
+    return isinstance(last, dict) and last.get("content") == PROBE_PROMPT
 
 
 async def _answer(state: ServerState, ref: Reference, model: str, body: dict, schema: str):
@@ -118,7 +154,15 @@ def build_app(state: ServerState) -> Starlette:
             model = str(body.get("model", "reference"))
         except (json.JSONDecodeError, KeyError, TypeError):
             return _error(400, "the body must be JSON with messages")
+        kind = _format_type(body)
+        if _is_probe(messages):
+            state.probes += 1
+            if kind not in state.formats:
+                return _refuse_format(kind, state.formats)
+            return _completion(model, '{"ok": true}', messages)
         state.requests += 1
+        if kind not in state.formats:
+            return _refuse_format(kind, state.formats)
         schema = _schema_name(body)
         now = state.in_flight[schema] = state.in_flight.get(schema, 0) + 1
         state.most_in_flight[schema] = max(now, state.most_in_flight.get(schema, 0))
@@ -140,6 +184,7 @@ def build_app(state: ServerState) -> Starlette:
         return JSONResponse(
             {
                 "requests": state.requests,
+                "probes": state.probes,
                 "unknown": state.unknown,
                 "by_pair": state.by_pair,
                 "most_in_flight": state.most_in_flight,
@@ -154,13 +199,19 @@ def build_app(state: ServerState) -> Starlette:
             return _error(400, str(e))
         if "latency" in body:
             state.latency = float(body["latency"])
-        return JSONResponse({"faults": len(state.faults), "latency": state.latency})
+        if "formats" in body:
+            state.formats = frozenset(body["formats"]) if body["formats"] else ALL_FORMATS
+        formats = sorted(state.formats)
+        return JSONResponse(
+            {"faults": len(state.faults), "latency": state.latency, "formats": formats}
+        )
 
     async def reset(request: Request) -> JSONResponse:
         state.faults.clear()
         state.by_pair.clear()
         state.most_in_flight.clear()
-        state.requests = state.unknown = 0
+        state.requests = state.unknown = state.probes = 0
+        state.formats = ALL_FORMATS
         return JSONResponse({"ok": True})
 
     return Starlette(
