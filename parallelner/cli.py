@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 # Only what `parallelner --help` needs is imported here; each command imports its own stack
 # (openai, pyarrow, label_studio_sdk, pandas) when it runs.
-from parallelner.config import PAIR_THRESHOLDS
+from parallelner.config import ADEQUACY_METHODS, PAIR_THRESHOLDS
 from parallelner.errors import ConfigError, EndpointError, InputError, ReviewServerError
 from parallelner.formats import FORMATS
 from parallelner.llm.structured import STRUCTURED_OUTPUTS
@@ -73,6 +73,14 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
     e.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
     if translate:
         e.add_argument("--max-attempts", type=int, help="rounds per sample, repairs incl. (3)")
+        e.add_argument(
+            "--no-recover",
+            dest="recover",
+            action="store_const",
+            const=False,
+            help="no recovery of an entity whose form the reply got wrong (asked in one short "
+            "call, or located here) before a repair round; default on",
+        )
     e.add_argument(
         "--cache", help="response cache file, or off (none) (default OUT/cache/responses.sqlite)"
     )
@@ -103,6 +111,20 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
         action="store_const",
         const=True,
         help="back-translate passed pairs and check entities return (doubles cost; default off)",
+    )
+    f.add_argument(
+        "--adequacy",
+        choices=ADEQUACY_METHODS,
+        help="check that the translation says what the source says, or send the pair to "
+        "review: round_trip (chrF of a back-translation, one more call; shared with "
+        "--round-trip) or judge (the model scores it, one short call); default off",
+    )
+    f.add_argument(
+        "--min-adequacy",
+        type=float,
+        metavar="SCORE",
+        help="adequacy score in [0, 1] under which a pair goes to review "
+        "(default round_trip 0.5, judge 0.75)",
     )
 
 
@@ -174,6 +196,7 @@ def _load(args: argparse.Namespace) -> Settings:
         "timeout",
         "max_retries",
         "max_attempts",
+        "recover",
         "cache",
         "on_bad_record",
         "rows_per_part",
@@ -186,6 +209,8 @@ def _load(args: argparse.Namespace) -> Settings:
         "max_length_ratio": args.max_length_ratio,
         "verify": args.verify,
         "round_trip": args.round_trip,
+        "adequacy": args.adequacy,
+        "min_adequacy": args.min_adequacy,
         "by_pair": _pair_thresholds(args.threshold),
     }
     if hasattr(args, "columns"):

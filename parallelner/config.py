@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--he
     from pydantic import SecretStr
 
 ENV_PREFIX = "PARALLELNER_"
+#: How adequacy is checked (parallelner/filters/adequacy.py).
+ADEQUACY_METHODS = ("off", "round_trip", "judge")
 #: Values of the cache setting that switch the response cache off (not file names).
 NO_CACHE = ("off", "none")
 
@@ -39,8 +41,17 @@ class FilterSettings:
     langdetect_min_prob: float = 0.7
     verify: bool = False  # the verification round of the entity pairing (one more LLM call)
     round_trip: bool = False
+    # does the translation say what the source says: off, round_trip (chrF of the
+    # back-translation) or judge (the model scores it); parallelner/filters/adequacy.py
+    adequacy: str = "off"
+    min_adequacy: float = 0.0  # 0 = the method's own (adequacy.MIN_ADEQUACY)
     # Thresholds of one language pair: {"en-zh": {"min_length_ratio": 0.9}, ...}
     by_pair: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def calls_llm(self) -> bool:
+        """Whether a check sends LLM calls (verification, round trip, adequacy)."""
+        return self.verify or self.round_trip or self.adequacy != "off"
 
     def for_pair(self, pair: str) -> FilterSettings:
         """The thresholds that apply to ``pair`` (``src-tgt``)."""
@@ -88,6 +99,7 @@ class Settings:
     timeout: float = 120.0
     max_retries: int = 6
     max_attempts: int = 3
+    recover: bool = True  # find an entity the reply's form misses before a repair round
     temperature: float = 0.0
     max_tokens: int = 2048
     cache: str = ""  # default: OUT/cache/responses.sqlite; "off" or "none": no cache
@@ -109,7 +121,14 @@ class Settings:
         filters), not of how fast it is made (concurrency, timeouts, endpoints) nor of the key."""
         decisive: dict[str, object] = {
             k: getattr(self, k)
-            for k in ("model", "escalate_model", "max_attempts", "temperature", "max_tokens")
+            for k in (
+                "model",
+                "escalate_model",
+                "max_attempts",
+                "recover",
+                "temperature",
+                "max_tokens",
+            )
         }
         decisive["filters"] = asdict(self.filters)
         decisive["prompt_version"] = prompt_version
@@ -179,6 +198,12 @@ def _apply(obj: Settings | FilterSettings, values: Mapping[str, object], source:
                     raise ConfigError(f"{source} by_pair: expected a JSON object")
             merged = {**known[key], **parse_pair_thresholds(value, f"{source} by_pair")}
             changes[key] = merged
+        elif key == "adequacy":
+            method = str(value).strip().lower()
+            if method not in ADEQUACY_METHODS:
+                choices = ", ".join(ADEQUACY_METHODS)
+                raise ConfigError(f"{source} adequacy: {value!r} is not one of {choices}")
+            changes[key] = method
         elif key == "structured_output":
             try:
                 changes[key] = check_mode(str(value).strip().lower(), f"{source} {key}")

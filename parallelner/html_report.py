@@ -21,7 +21,7 @@ from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 from parallelner.filters.length import band, text_length_ratio
 from parallelner.gc_pacing import paced_gc
-from parallelner.report import corpus_counts
+from parallelner.report import adequacy_line, corpus_counts, projection_line
 
 DEFAULT_THRESHOLD = 0.9  # review push's --low-confidence, when nothing was pushed
 
@@ -45,6 +45,7 @@ class ReportData:
     pairs: dict[str, PairFigures]
     review: dict | None
     threshold: float
+    adequacy: dict | None = None  # report.json's filters.adequacy
 
 
 def _json(path: Path) -> dict | None:
@@ -83,6 +84,7 @@ def gather(out_dir: Path) -> ReportData:
         pairs=dict(sorted(pairs.items())),
         review=_json(out_dir / "review" / "report.json"),
         threshold=float(threshold),
+        adequacy=(report.get("filters") or {}).get("adequacy"),
     )
 
 
@@ -257,6 +259,10 @@ def render(data: ReportData) -> str:
         '<p class="note">Passed pairs below the dashed line go to review (review push '
         "--low-confidence); the rest are audited at --audit-rate.</p>",
         confidence_plot(data),
+        f"<p>{html.escape(adequacy_line(data.adequacy) or 'adequacy: not recorded')}.</p>",
+        f"<p>{html.escape(projection_line(c.get('projection')))}</p>"
+        if c.get("projection")
+        else "",
         "<h2>Length ratio against the pair's band</h2>",
         length_plot(data),
         "<h2>Entity labels, source vs target</h2>",

@@ -326,13 +326,14 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
         raise ConfigError(f"{out_dir}: no candidates/part-*.parquet to filter")
     judged = store.check_unique()
     stats = ClientStats()
-    if not (settings.filters.round_trip or settings.filters.verify):
+    if not settings.filters.calls_llm:
         context = FilterContext(settings.filters)
         store.rewrite(lambda part: [context.judge(c) for c in part])
     else:
         if not settings.model:
             raise ConfigError(
-                "verify and round_trip need a model: pass --model or set PARALLELNER_MODEL"
+                "--verify, --round-trip and --adequacy need a model: pass --model or set "
+                "PARALLELNER_MODEL"
             )
         settings, structured = resolve_structured_output(settings)
         cache = open_cache(settings, out_dir)
@@ -360,6 +361,6 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
     run.requests, run.cache_hits, run.retries = stats.requests, stats.cache_hits, stats.retries
     run.failed_calls, run.errors = stats.failures, dict(stats.errors)
     extra: dict[str, object] = {"filters": context.figures()}
-    if settings.filters.round_trip or settings.filters.verify:
+    if settings.filters.calls_llm:
         extra["structured_output"] = structured
     return write_report(out_dir, run, extra)

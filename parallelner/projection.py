@@ -47,19 +47,40 @@ def _find_all(haystack: str, needle: str) -> list[int]:
     return starts
 
 
+#: Quotes a model may write differently from its translation: folded to ASCII when matching.
+_QUOTES = str.maketrans({c: '"' for c in "“”„‟«»「」『』＂"} | {c: "'" for c in "‘’‚‛‹›＇`´"})
+
+
+def _fold(text: str) -> str:
+    """Case and quotes folded, one character for one (so offsets carry over)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text.translate(_QUOTES))
+
+
 def find_occurrences(text: str, surface: str) -> list[tuple[int, int]]:
     """Offsets of ``surface`` in ``text``: exact matches, else after NFKC and whitespace folding,
-    else ignoring whitespace altogether (an LLM writing "北京 大学" for "北京大学")."""
+    else ignoring whitespace altogether (an LLM writing "北京 大学" for "北京大学"), else with
+    case and quotes folded too ("census bureau" for "Census Bureau")."""
     if surface in text:
         return [(s, s + len(surface)) for s in _find_all(text, surface)]
-    for drop_spaces in (False, True):
-        norm_text, origin = _normalize(text, drop_spaces)
-        needle = _normalize(surface, drop_spaces)[0].strip()
-        if needle:
-            hits = _find_all(norm_text, needle)
-            if hits:
-                return [(origin[s], origin[s + len(needle) - 1] + 1) for s in hits]
+    for fold in (False, True):
+        for drop_spaces in (False, True):
+            norm_text, origin = _normalize(_fold(text) if fold else text, drop_spaces)
+            needle = _normalize(_fold(surface) if fold else surface, drop_spaces)[0].strip()
+            if needle:
+                hits = _find_all(norm_text, needle)
+                if hits:
+                    return [(origin[s], origin[s + len(needle) - 1] + 1) for s in hits]
     return []
+
+
+def projection_method(translation: str, surface: str | None, span: tuple[int, int]) -> str:
+    """``model`` when the reply's form is the span's text character for character, else
+    ``normalised`` (found after width, whitespace, case or quote folding)."""
+    return (
+        "model"
+        if surface is not None and translation[span[0] : span[1]] == surface
+        else ("normalised")
+    )
 
 
 def _whole_word(text: str, span: tuple[int, int]) -> bool:

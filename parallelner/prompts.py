@@ -56,6 +56,13 @@ class PromptSet:
     problem_not_found: str
     problem_overlap: str
     schema_json: str
+    ask_span: str = ""  # recovery's span question ("" in a prompt set without one: not asked)
+    ask_version: str = ""
+
+    @property
+    def ask_params(self) -> dict[str, object]:
+        """The decoding parameters of every span question (one object: serialised once)."""
+        return _ask_params()
 
     @property
     def response_format(self) -> dict[str, object]:
@@ -75,8 +82,9 @@ class PromptSet:
 
 @dataclass(frozen=True)
 class AlignmentPrompt:
-    """The verification round's templates: which span of the translation translates each
-    numbered source entity (``--verify``)."""
+    """The templates of a check that shows the model a sentence and its translation: the
+    verification round (which span translates each numbered source entity, ``--verify``)
+    and the adequacy judge (``--adequacy judge``)."""
 
     version: str
     schema_name: str
@@ -112,6 +120,20 @@ def response_format(name: str, schema_json: str) -> dict[str, object]:
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
+ASK_SCHEMA = {
+    "type": "object",
+    "properties": {"text": {"type": "string"}},
+    "required": ["text"],
+    "additionalProperties": False,
+}
+
+
+@cache
+def _ask_params() -> dict[str, object]:
+    fmt = response_format("entity_span", json.dumps(ASK_SCHEMA))
+    return {"temperature": 0.0, "max_tokens": 96, "response_format": fmt}
+
+
 def entity_lines(entities: tuple[Span, ...]) -> str:
     """One line per entity, ``<id>. [<LABEL>] <form>``, numbered from 1."""
     return "\n".join(f"{i}. [{s.label}] {s.text}" for i, s in enumerate(entities, start=1))
@@ -134,6 +156,12 @@ def load_prompts(name: str = "joint_translation", directory: Path | None = None)
 def load_alignment_prompt(directory: Path | None = None) -> AlignmentPrompt:
     """The verification round's prompt, ``<directory>/entity_alignment.toml``."""
     return AlignmentPrompt(**_load("entity_alignment", directory))
+
+
+@cache
+def load_adequacy_prompt(directory: Path | None = None) -> AlignmentPrompt:
+    """The adequacy judge's prompt, ``<directory>/adequacy_judge.toml``."""
+    return AlignmentPrompt(**_load("adequacy_judge", directory))
 
 
 def prompt_versions() -> str:

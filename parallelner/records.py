@@ -120,6 +120,10 @@ class Sample:
             raise RecordError(f"sample {self.id}: {e}") from None
 
 
+#: How a target entity was found (see parallelner.recovery).
+PROJECTION_METHODS = ("model", "normalised", "asked", "located")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A translated sample: ``tgt_entities[i]`` is the projection of ``src_entities[i]``.
@@ -144,6 +148,9 @@ class Candidate:
     completion_tokens: int = 0
     raw_reply: str = ""
     confidence: float | None = None
+    # how each target entity was found (recovery.METHODS: model, normalised, asked, located),
+    # None where it was not; () in parts written before projection methods were recorded
+    projection: tuple[str | None, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -159,6 +166,13 @@ class Candidate:
                 f"candidate {self.id}: {len(self.src_entities)} source entities but "
                 f"{len(self.tgt_entities)} target entities"
             )
+        if self.projection and len(self.projection) != len(self.tgt_entities):
+            raise RecordError(
+                f"candidate {self.id}: {len(self.projection)} projection methods for "
+                f"{len(self.tgt_entities)} target entities"
+            )
+        if unknown := {m for m in self.projection if m is not None} - set(PROJECTION_METHODS):
+            raise RecordError(f"candidate {self.id}: unknown projection method {sorted(unknown)}")
         try:
             check_spans(self.src_text, self.src_entities)
             check_spans(self.tgt_text, tuple(s for s in self.tgt_entities if s is not None))
@@ -209,6 +223,8 @@ CANDIDATE_SCHEMA = pa.schema(
         pa.field("completion_tokens", pa.int64(), nullable=False),
         pa.field("raw_reply", pa.string(), nullable=False),
         pa.field("confidence", pa.float64(), nullable=True),
+        # How each target entity was found; an element is null where it was not found.
+        pa.field("projection", pa.list_(pa.field("item", pa.string(), nullable=True))),
     ]
 )
 
@@ -233,6 +249,7 @@ def candidate_to_row(c: Candidate) -> dict[str, object]:
         "completion_tokens": c.completion_tokens,
         "raw_reply": c.raw_reply,
         "confidence": c.confidence,
+        "projection": list(c.projection),
     }
 
 
@@ -263,6 +280,7 @@ def candidate_from_row(row: dict[str, object]) -> Candidate:
         completion_tokens=int(row["completion_tokens"]),  # type: ignore[arg-type]
         raw_reply=str(row.get("raw_reply") or ""),
         confidence=row.get("confidence"),  # type: ignore[arg-type]
+        projection=tuple(row.get("projection") or ()),  # type: ignore[arg-type]
     )
 
 

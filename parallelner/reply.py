@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from parallelner.records import RecordError, check_text
@@ -36,7 +37,7 @@ def _embedded_object(content: str) -> object:
     start = content.find("{")
     while start != -1:
         try:
-            obj, _ = decoder.raw_decode(content, start)
+            obj, _ = decoder.raw_decode(content, start)  # strict: the whole reply failed
         except json.JSONDecodeError:
             start = content.find("{", start + 1)
             continue
@@ -46,9 +47,12 @@ def _embedded_object(content: str) -> object:
     raise ValueError("no JSON object")
 
 
-def _json_object(content: str) -> dict:
+def json_object(content: str) -> dict:
+    """The JSON object a reply holds (fenced, or after some words); MalformedReply if none."""
     try:
-        obj = json.loads(_strip_fence(content))
+        # strict=False: a raw newline or tab inside a string (small models write them under
+        # a json_object grammar) is read as itself, not a reason to drop the reply
+        obj = json.loads(_strip_fence(content), strict=False)
     except json.JSONDecodeError as e:
         try:
             obj = _embedded_object(content)
@@ -59,6 +63,18 @@ def _json_object(content: str) -> dict:
     if not isinstance(obj, dict):
         raise MalformedReply("not a JSON object")
     return obj
+
+
+# A translation that runs on past its own end: the model closed the string with a curly
+# quote and the object with "}", then began a fenced copy of the reply inside the string
+# (seen from Qwen2.5-Coder-1.5B under llama-cpp-python's json_object grammar).
+_OVERRUN = re.compile(r"\}\s*```")
+
+
+def _translation(text: str) -> str:
+    """``text`` up to where it ran over into the reply's own syntax, if it did."""
+    overrun = _OVERRUN.search(text)
+    return text[: overrun.start()].rstrip() if overrun else text
 
 
 def _clean(text: str, what: str) -> str:
@@ -76,16 +92,16 @@ def parse_reply(content: str, n_entities: int) -> Reply:
     Ids outside 1..n are ignored and a repeated id keeps its first form: the projection then
     reports what is missing, which is more useful than rejecting the whole reply.
     """
-    obj = _json_object(content)
+    obj = json_object(content)
     translation = obj.get("translation")
     if not isinstance(translation, str):
         raise MalformedReply('"translation" is missing or not a string')
-    return Reply(_clean(translation, "the translation"), _surfaces(obj, n_entities))
+    return Reply(_clean(_translation(translation), "the translation"), _surfaces(obj, n_entities))
 
 
 def parse_alignment_reply(content: str, n_entities: int) -> tuple[str | None, ...]:
     """The verification round's reply: entity i+1's text in the translation, or None."""
-    return _surfaces(_json_object(content), n_entities)
+    return _surfaces(json_object(content), n_entities)
 
 
 def _surfaces(obj: dict, n_entities: int) -> tuple[str | None, ...]:

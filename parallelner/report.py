@@ -17,6 +17,7 @@ from parallelner.atomic import write_text_atomically
 from parallelner.candidate_store import CandidateStore
 
 _COLUMNS = [
+    "projection",
     "src_lang",
     "tgt_lang",
     "status",
@@ -61,8 +62,11 @@ def corpus_counts(store: CandidateStore) -> dict[str, object]:
     by_pair_status: Counter[tuple[str, str]] = Counter()
     by_pair_reason: Counter[tuple[str, str]] = Counter()
     attempts: Counter[int] = Counter()
+    projection: Counter[str] = Counter()
     prompt_tokens = completion_tokens = 0
     for t in store.tables(_COLUMNS):
+        passed = t.filter(pc.equal(t["status"], "passed"))["projection"]
+        projection.update(m for m in pc.list_flatten(passed).to_pylist() if m)
         pair = pc.binary_join_element_wise(t["src_lang"], t["tgt_lang"], "-")
         by_pair_status.update(_grouped({"pair": pair, "status": t["status"]}))
         reason_rows = pc.list_parent_indices(t["reasons"])
@@ -89,6 +93,8 @@ def corpus_counts(store: CandidateStore) -> dict[str, object]:
         by_reason[reason] += n
     tried = sum(k * v for k, v in attempts.items())
     return {
+        # how the entities of passed pairs were found (recovery.METHODS)
+        "projection": dict(sorted(projection.items())),
         "total": total,
         "by_status": {s: by_status.get(s, 0) for s in ("passed", "rejected", "failed")},
         "by_reason": dict(sorted(by_reason.items())),
@@ -181,6 +187,31 @@ def structured_line(found: dict | None) -> str:
     return f"structured output: {found['used']} ({how})"
 
 
+def adequacy_line(found: dict | None) -> str:
+    """``adequacy (judge): 32 checked, 9 low, 0 unknown: to review; 151 tokens a pair``, or
+    ``adequacy: not checked ...`` when it was off ("" when the report predates the check)."""
+    if not found:
+        return ""
+    if found.get("method", "off") == "off":
+        return (
+            "adequacy: not checked (--adequacy round_trip or judge sends a pair whose "
+            "translation says something else to review)"
+        )
+    return (
+        f"adequacy ({found['method']}): {found['checked']} checked, {found['low']} low, "
+        f"{found['unknown']} unknown: to review; {found['tokens_per_pair']:g} tokens a pair"
+    )
+
+
+def projection_line(counts: dict[str, int] | None) -> str:
+    """``entities of passed pairs found: model 15, normalised 1, asked 7`` ("" if none)."""
+    if not counts:
+        return ""
+    order = ("model", "normalised", "asked", "located")
+    found = ", ".join(f"{m} {counts[m]:,}" for m in order if counts.get(m))
+    return f"entities of passed pairs found: {found}"
+
+
 def print_summary(report: dict, console: Console | None = None) -> None:
     """The end-of-run tables (status per language pair, reasons) and the run's figures."""
     console = console or Console()
@@ -188,8 +219,13 @@ def print_summary(report: dict, console: Console | None = None) -> None:
     if report["by_reason"]:
         console.print(_reason_table(report))
     console.print(run_line(report["run"]))
-    if line := structured_line(report.get("structured_output")):
-        console.print(line, markup=False, highlight=False)
+    for line in (
+        structured_line(report.get("structured_output")),
+        projection_line(report.get("projection")),
+        adequacy_line((report.get("filters") or {}).get("adequacy")),
+    ):
+        if line:
+            console.print(line, markup=False, highlight=False)
     if normalised := (report.get("read") or {}).get("normalised"):
         notes = "; ".join(f"{what}: {n:,}" for what, n in normalised.items())
         console.print(f"read: {notes}", markup=False, highlight=False)

@@ -114,6 +114,7 @@ def translate_settings(settings: Settings, src_lang: str, tgt_lang: str) -> Tran
         model=settings.model,
         escalate_model=settings.escalate_model or None,
         max_attempts=settings.max_attempts,
+        recover=settings.recover,
         concurrency=settings.concurrency,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,

@@ -1,7 +1,8 @@
 """Translate + project: one joint LLM call per sample, repaired with feedback, as the seed does.
 
-Round 1 asks for the translation and each entity's surface form in it. If an entity is missing
-or not found, round 2 asks to re-state the surface forms (span re-phrasing), round 3 and later
+Round 1 asks for the translation and each entity's surface form in it. An entity whose form is
+not in the translation is first recovered (``recovery``: folded, asked, located); if one is
+still missing, round 2 asks to re-state the surface forms (span re-phrasing), round 3 and later
 to re-phrase the sentence; a reply that is not JSON of the contract gets a format reminder.
 After ``max_attempts`` rounds, ``escalate_model`` (if set) gets the same rounds from scratch.
 Every round is counted in ``attempts``.
@@ -14,10 +15,16 @@ from dataclasses import dataclass
 
 from parallelner.bounded import in_completion_order
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
-from parallelner.projection import ENTITY_MISSING, ENTITY_NOT_FOUND, locate_entities
+from parallelner.projection import (
+    ENTITY_MISSING,
+    ENTITY_NOT_FOUND,
+    locate_entities,
+    projection_method,
+)
 from parallelner.prompts import Message, PromptSet, lang_name
 from parallelner.records import Candidate, Sample, Span
-from parallelner.reply import MalformedReply, Reply, parse_reply
+from parallelner.recovery import find_free, locate
+from parallelner.reply import MalformedReply, Reply, json_object, parse_reply
 
 MALFORMED_REPLY = "malformed_reply"
 EMPTY = "empty"
@@ -33,6 +40,7 @@ class TranslateSettings:
     model: str
     escalate_model: str | None = None
     max_attempts: int = 3
+    recover: bool = True  # recovery before repair rounds (parallelner.recovery)
     concurrency: int = 64
     temperature: float = 0.0
     max_tokens: int = 2048
@@ -47,6 +55,7 @@ class _Outcome:
     reasons: tuple[str, ...]
     raw: str
     model: str
+    methods: list[str | None] | None = None  # how each placed entity was found (recovery)
 
 
 def request_params(prompts: PromptSet, cfg: TranslateSettings) -> dict[str, object]:
@@ -71,6 +80,7 @@ class _SampleJob:
     ):
         self.sample, self.client, self.prompts, self.cfg = sample, client, prompts, cfg
         self.attempts = self.prompt_tokens = self.completion_tokens = 0
+        self.asks = 0  # span questions of recovery (not rounds: they do not lower confidence)
         self.params = params if params is not None else request_params(prompts, cfg)
 
     async def run(self) -> Candidate:
@@ -96,6 +106,9 @@ class _SampleJob:
             self.prompt_tokens += reply.prompt_tokens
             self.completion_tokens += reply.completion_tokens
             outcome, feedback = self._judge(reply.content, model, round_no)
+            if feedback is not None and outcome.methods is not None and self.cfg.recover:
+                outcome = await self._recover(outcome, messages, model)
+                feedback = self._feedback(outcome, round_no)
             if feedback is None:
                 return outcome
             messages = [
@@ -117,14 +130,79 @@ class _SampleJob:
             outcome = _Outcome(reply, [], (EMPTY,), content, model)
             return outcome, self.prompts.repair_format.format(error="the translation is empty")
         located = locate_entities(reply.translation, list(reply.surfaces))
-        reasons = tuple(sorted({x for x in located if isinstance(x, str)}))
-        outcome = _Outcome(reply, located, reasons, content, model)
-        if not reasons:
-            return outcome, None
+        methods = [
+            projection_method(reply.translation, surface, where)
+            if isinstance(where, tuple)
+            else None
+            for surface, where in zip(reply.surfaces, located, strict=True)
+        ]
+        outcome = _Outcome(reply, located, _reasons(located), content, model, methods)
+        return outcome, self._feedback(outcome, round_no)
+
+    def _feedback(self, outcome: _Outcome, round_no: int) -> str | None:
+        """The repair prompt for what is still wrong with ``outcome`` (None: nothing)."""
+        if not outcome.reasons:
+            return None
+        assert outcome.reply is not None
         template = self.prompts.repair_span if round_no == 0 else self.prompts.repair_sentence
-        return outcome, template.format(
-            problems=self._problems(reply, located), tgt_name=lang_name(self.cfg.tgt_lang)
+        return template.format(
+            problems=self._problems(outcome.reply, outcome.located),
+            tgt_name=lang_name(self.cfg.tgt_lang),
         )
+
+    async def _recover(self, outcome: _Outcome, messages: list[Message], model: str) -> _Outcome:
+        """``outcome`` with the entities whose form is not in the translation found, where
+        recovery can: asked in this conversation, else located here (``recovery``)."""
+        reply = outcome.reply
+        assert reply is not None and outcome.methods is not None
+        translation = reply.translation
+        located, methods = list(outcome.located), list(outcome.methods)
+        taken = [w for w in located if isinstance(w, tuple)]
+        asked = [*messages, {"role": "assistant", "content": outcome.raw}]
+        for i, where in enumerate(located):
+            if where not in (ENTITY_NOT_FOUND, ENTITY_MISSING):
+                continue
+            span, method = None, None
+            if self.prompts.ask_span:
+                answer = await self._ask(asked, model, translation, self.sample.entities[i])
+                span = find_free(translation, answer, taken) if answer else None
+                method = "asked"
+            if span is None:
+                entity = self.sample.entities[i]
+                span, method = locate(translation, entity.text, taken, entity.label), "located"
+            if span is not None:
+                located[i], methods[i] = span, method
+                taken.append(span)
+        return _Outcome(reply, located, _reasons(located), outcome.raw, model, methods)
+
+    async def _ask(
+        self, messages: list[Message], model: str, translation: str, entity: Span
+    ) -> str | None:
+        """The model's answer to "which characters of your translation render ENTITY?"."""
+        question = self.prompts.ask_span.format(
+            translation=translation,
+            src_name=lang_name(self.cfg.src_lang),
+            tgt_name=lang_name(self.cfg.tgt_lang),
+            src=entity.text,
+            label=entity.label,
+        )
+        try:
+            reply = await self.client.complete(
+                model,
+                [*messages, {"role": "user", "content": question}],
+                prompt_version=self.prompts.ask_version,
+                params=self.prompts.ask_params,
+            )
+        except LLMCallFailed:
+            return None  # no answer: the entity goes on to the next step
+        self.asks += 1
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        try:
+            text = json_object(reply.content).get("text")
+        except MalformedReply:
+            return None
+        return text if isinstance(text, str) else None
 
     def _problems(self, reply: Reply, located: list[tuple[int, int] | str]) -> str:
         lines = []
@@ -161,6 +239,8 @@ class _SampleJob:
             else None
             for span, where in zip(s.entities, located, strict=True)
         )
+        methods = outcome.methods if outcome and outcome.methods else [None] * len(s.entities)
+        projection = tuple(m if t is not None else None for m, t in zip(methods, tgt, strict=True))
         return Candidate(
             id=Candidate.make_id(s.id, s.lang, self.cfg.tgt_lang),
             source_id=s.id,
@@ -178,7 +258,12 @@ class _SampleJob:
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
             raw_reply=raw,
+            projection=projection,
         )
+
+
+def _reasons(located: list[tuple[int, int] | str]) -> tuple[str, ...]:
+    return tuple(sorted({x for x in located if isinstance(x, str)}))
 
 
 async def translate_sample(

@@ -38,8 +38,8 @@ def _passed(run_dir) -> dict[str, object]:
 def test_shards_load_with_pandas_pyarrow_and_datasets(run_dir, tmp_path):
     manifest = export_job(run_dir, tmp_path / "corpus", shard_rows=40)
     passed = _passed(run_dir)
-    assert sum(manifest["counts"].values()) == len(passed) == 181
-    assert [s["rows"] for s in manifest["shards"] if s["path"].startswith("en-zh/")] == [40, 40, 9]
+    assert sum(manifest["counts"].values()) == len(passed) == 183
+    assert [s["rows"] for s in manifest["shards"] if s["path"].startswith("en-zh/")] == [40, 40, 11]
 
     df = pd.read_parquet(tmp_path / "corpus" / "en-zh")
     assert len(df) == manifest["counts"]["en-zh"]
@@ -52,15 +52,15 @@ def test_shards_load_with_pandas_pyarrow_and_datasets(run_dir, tmp_path):
 
     files = [str(tmp_path / "corpus" / s["path"]) for s in manifest["shards"]]
     table = ds.dataset(files, format="parquet").to_table()
-    assert table.num_rows == 181 and set(table.column("id").to_pylist()) == set(passed)
+    assert table.num_rows == 183 and set(table.column("id").to_pylist()) == set(passed)
     every = ds.dataset(tmp_path / "corpus", format="parquet", exclude_invalid_files=True).to_table()
-    assert every.num_rows == 181
+    assert every.num_rows == 183
 
     from datasets import load_dataset
 
     hf = load_dataset("parquet", data_files={"train": files}, cache_dir=str(tmp_path / "hf"))
     train = hf["train"]
-    assert train.num_rows == 181
+    assert train.num_rows == 183
     for row in train:  # every span of every row, as datasets hands it over
         assert row["tgt_text"] == passed[row["id"]].tgt_text
         for e in row["tgt_entities"]:
@@ -75,12 +75,12 @@ def test_manifest_names_checksums_sources_and_counts(run_dir, tmp_path):
     on_disk = json.loads((tmp_path / "c" / "manifest.json").read_text())
     assert on_disk == manifest
     assert manifest["labels"] == ["LOC", "ORG", "PER"]
-    assert manifest["models"] == {"reference": 181} and manifest["prompt_versions"] == {
-        "joint-v1": 181
+    assert manifest["models"] == {"reference": 183} and manifest["prompt_versions"] == {
+        "joint-v1": 183
     }
     assert {f["direction"] for f in manifest["source_files"]} == {"en-zh", "zh-en"}
     assert all(len(f["sha256"]) == 64 for f in manifest["source_files"])
-    assert manifest["filter_report"]["by_status"]["passed"] == 181
+    assert manifest["filter_report"]["by_status"]["passed"] == 183
     from parallelner.checksums import file_sha256
 
     for shard in manifest["shards"]:
@@ -148,7 +148,7 @@ def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path)
     export_job(run_dir, tmp_path / "ax", fmt="alignxie", class_map=class_map)
     lines = (tmp_path / "ax" / "en-zh" / "alignxie.jsonl").read_text().splitlines()
     records = [json.loads(x) for x in lines]
-    assert len(records) == 89
+    assert len(records) == 91
     table = pq.read_table(tmp_path / "ax" / "en-zh" / "part-alignxie-00000.parquet").to_pylist()
     assert table == records
     passed = _passed(run_dir)
@@ -166,8 +166,8 @@ def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path)
 def test_evaluate_on_the_bundled_sample(run_dir, tmp_path, sample_dir):
     export_job(run_dir, tmp_path / "c")
     result = evaluate(tmp_path / "c", sample_dir / "pud-pairs.jsonl")
-    assert result["matched_rows"] == result["corpus_rows"] == 181
-    assert result["missing_share"] == {"en-zh": 0.11, "zh-en": 0.08}
+    assert result["matched_rows"] == result["corpus_rows"] == 183
+    assert result["missing_share"] == {"en-zh": 0.09, "zh-en": 0.08}
     exact, overlap = result["scores"]["exact"]["ALL"], result["scores"]["overlap"]["ALL"]
     assert 0.5 < exact["f1"] <= overlap["f1"] <= 1.0
     assert set(result["scores"]["exact"]) == {"ALL", "LOC", "ORG", "PER"}
@@ -186,7 +186,7 @@ def test_every_snippet_of_the_card_runs_as_printed(run_dir, tmp_path, monkeypatc
     first: dict = {}
     exec(snippets[0], first)
     assert len(first["df"]) == manifest["counts"]["en-zh"]
-    assert first["table"].num_rows == 181
+    assert first["table"].num_rows == 183
     assert first["corpus"].num_rows == manifest["counts"]["en-zh"]
     second: dict = {}
     exec(snippets[1], second)

@@ -22,6 +22,8 @@ CONTENT_FAULTS = {
     "entity_not_in_translation": "entity_not_found",
     "empty": "empty",
 }
+#: Faults in the reply's entity list that recovery's span question repairs (to review).
+RECOVERED = {"missing_entity", "entity_not_in_translation"}
 
 
 @pytest.mark.parametrize(("src", "tgt"), [("en", "zh"), ("zh", "en")])
@@ -38,7 +40,10 @@ def test_every_injected_fault_ends_with_the_right_outcome(
     assert len(got) == 100  # nothing lost
     for sid, kind in zip(clean_ids, kinds, strict=False):
         c = got[f"{sid}:{src}-{tgt}"]
-        if kind in CONTENT_FAULTS:
+        if kind in RECOVERED:
+            assert c.status == "passed" and "asked" in c.projection, (kind, c.reasons)
+            assert c.confidence < 0.9  # an asked span always goes to review
+        elif kind in CONTENT_FAULTS:
             assert c.status == "rejected", (kind, c.reasons)
             assert CONTENT_FAULTS[kind] in c.reasons, (kind, c.reasons)
             assert c.raw_reply  # the reply is kept to see what went wrong
@@ -100,3 +105,15 @@ def test_filters_are_pure_over_a_candidate(ref, sample_dir, tmp_path):
     context = FilterContext(FilterSettings())
     for c in list(got.values())[:20]:
         assert context.judge(c) == c
+
+
+def test_without_recovery_a_wrong_entity_list_is_rejected_with_its_reason(
+    ref, sample_dir, clean_ids, tmp_path
+):
+    kinds = sorted(RECOVERED)
+    faults = {f"pud-{sid}": kind for sid, kind in zip(clean_ids, kinds, strict=False)}
+    ref.admin("faults", {"faults": faults})
+    got = run(ref, sample_dir, tmp_path, recover=False)
+    for sid, kind in zip(clean_ids, kinds, strict=False):
+        c = got[f"{sid}:en-zh"]
+        assert c.status == "rejected" and CONTENT_FAULTS[kind] in c.reasons, (kind, c.reasons)

@@ -41,14 +41,14 @@ def _config(tmp_path: Path, ref, **overrides) -> CorpusConfig:
 def test_full_build_on_the_sample_then_a_rerun_sends_zero_requests(harness, ref, tmp_path):
     config = _config(tmp_path, ref, shard_size=30)
     result = build_corpus(config)
-    assert result["counts"] == {"en-zh": 89, "zh-en": 92}
+    assert result["counts"] == {"en-zh": 91, "zh-en": 92}
     ids = CandidateStore(config.out_dir).table(["id"]).column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 200
     report = json.loads((config.out_dir / "report.json").read_text())
     assert report["shards"] == {"total": 8, "cached": 0} and report["run"]["translated"] == 200
     assert report["tasks"] == {"total": 4, "cached": 0}  # two runs of two shards a direction
     manifest = json.loads((config.corpus_dir / "manifest.json").read_text())
-    assert sum(s["rows"] for s in manifest["shards"]) == 181
+    assert sum(s["rows"] for s in manifest["shards"]) == 183
     sent = ref.admin("stats")["requests"]
     assert sent >= 200
 
@@ -130,7 +130,7 @@ def test_build_publishes_a_keyed_markdown_artifact(harness, ref, tmp_path):
     import asyncio
 
     markdown = asyncio.run(latest())
-    assert "| en-zh | 100 | 89 | 11 | 0 | 89.0% |" in markdown
+    assert "| en-zh | 100 | 91 | 9 | 0 | 91.0% |" in markdown
     assert "entity_missing" in markdown and "folder totals (every candidate, all runs)" in markdown
     assert "- this run (flow): read " in markdown and " tokens " in markdown
 
@@ -362,7 +362,7 @@ def test_partition_flow_runs_then_gather_give_the_corpus_of_one_run(harness, ref
     assert not config.corpus_dir.exists()  # nothing exported, nothing pushed
     build_corpus(config, partition="3/3")
     gathered = gather(config)
-    assert gathered["counts"] == {"en-zh": 89, "zh-en": 92}  # as one run of the whole
+    assert gathered["counts"] == {"en-zh": 91, "zh-en": 92}  # as one run of the whole
     ids = CandidateStore(config.out_dir).table(["id"]).column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 200
     manifest = json.loads((config.corpus_dir / "manifest.json").read_text())

@@ -23,12 +23,12 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     uri = s3.uri("corpora/en-zh")
     first = cli("export", str(out), "--out", uri, "--shard-rows", "30", env=s3.env)
     assert first.returncode == 0, first.stderr
-    assert "in 3 shards -> s3://corpora/en-zh\n" in first.stdout  # no endpoint, no key
+    assert "in 4 shards -> s3://corpora/en-zh\n" in first.stdout  # no endpoint, no key
     assert s3.secret not in first.stdout + first.stderr
     store = ObjectStore.open(uri)
     assert store.files() == [
         "README.md", "en-zh/part-00000.parquet", "en-zh/part-00001.parquet",
-        "en-zh/part-00002.parquet", "manifest.json",
+        "en-zh/part-00002.parquet", "en-zh/part-00003.parquet", "manifest.json",
     ]  # fmt: skip
     manifest = json.loads(store.read_bytes("manifest.json"))
     assert manifest == json.loads((tmp_path / "local" / "manifest.json").read_text())
@@ -44,7 +44,7 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
 
     fs = s3.filesystem()
     df = pd.read_parquet("corpora/en-zh/en-zh", filesystem=fs)
-    assert len(df) == 89 == json.loads(store.read_bytes("manifest.json"))["counts"]["en-zh"]
+    assert len(df) == 91 == json.loads(store.read_bytes("manifest.json"))["counts"]["en-zh"]
     table = ds.dataset("corpora/en-zh/en-zh", filesystem=fs, format="parquet").to_table()
     assert sorted(table.column("id").to_pylist()) == sorted(df["id"])
 
@@ -60,7 +60,7 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
         data_files={"train": "s3://corpora/en-zh/en-zh/part-*.parquet"},
         storage_options=s3.storage_options(),
     )["train"]
-    assert len(corpus) == 89 and sorted(corpus["id"]) == sorted(df["id"])
+    assert len(corpus) == 91 and sorted(corpus["id"]) == sorted(df["id"])
     names = manifest["tag_names"]
     row = corpus[0]
     assert [names[i] for i in row["tgt_tag_ids"]] == row["tgt_tags"]

@@ -50,7 +50,8 @@ def test_auto_steps_down_to_the_mode_the_server_takes(
     stats = ref.admin("stats")
     assert stats["probes"] == 1 + len(refused)  # one per mode tried, none of them retried
     assert report["run"]["retries"] == 0
-    assert stats["requests"] == report["attempts"]["total"]
+    asked = stats["by_schema"].get("entity_span", 0)  # recovery's span questions
+    assert stats["requests"] == report["attempts"]["total"] + asked
 
 
 def test_a_refused_mode_asked_for_stops_at_once_naming_auto(ref, sample_dir, tmp_path):
@@ -111,6 +112,20 @@ def test_replies_wrapped_in_words_or_a_fence_are_read():
         assert parse_reply(content, 1).surfaces == ("北京",)
     with pytest.raises(MalformedReply, match="not valid JSON"):
         parse_reply("Sorry, I cannot do that {not json}", 1)
+
+
+def test_a_translation_that_runs_over_into_the_reply_syntax_is_cut_where_it_ended():
+    # Qwen2.5-Coder-1.5B under llama-cpp-python's json_object grammar, UNER PUD n01002032:
+    # the string is "closed" with a curly quote and "}", then a fenced copy begins in it,
+    # with raw newlines (not valid strict JSON)
+    raw = (
+        '{"entities":[{"id":1,"text":"University of North Carolina"}],"translation":"所以我'
+        "不希望对你施加一点压力，但共和国的命运取决于你的肩膀。”他告诉聚集在北卡罗来纳大学体育场上的"
+        '人们。}\n```json\n{\n  " }'
+    )
+    reply = parse_reply(raw, 1)
+    assert reply.translation.endswith("北卡罗来纳大学体育场上的人们。")
+    assert reply.surfaces == ("University of North Carolina",)
 
 
 def test_prompt_mode_output_is_the_same_corpus(ref, sample_dir, tmp_path):

@@ -85,9 +85,27 @@ def test_the_reference_endpoint_turns_nagle_off():
 def test_repair_turns_a_missing_entity_into_a_passed_sample(ref, sample_dir, clean_ids, tmp_path):
     sid = clean_ids[3]
     ref.admin("faults", {"faults": {f"pud-{sid}": "missing_entity:1"}})
-    c = run(ref, sample_dir, tmp_path)[f"{sid}:en-zh"]
+    c = run(ref, sample_dir, tmp_path, recover=False)[f"{sid}:en-zh"]
     assert c.status == "passed" and c.attempts == 2
     assert all(t is not None for t in c.tgt_entities)
+    assert set(c.projection) == {"model"}
+
+
+def test_a_missing_entity_is_asked_for_in_the_conversation_and_sent_to_review(
+    ref, sample_dir, clean_ids, pairs, tmp_path
+):
+    """The reply leaves an entity out of its list every time: one span question finds it
+    (the reference answers from the human translation), no repair round is paid, and the
+    pair's confidence says a span was asked for, so it goes to review."""
+    sid = clean_ids[3]
+    ref.admin("faults", {"faults": {f"pud-{sid}": "missing_entity"}})
+    got = run(ref, sample_dir, tmp_path)
+    c = got[f"{sid}:en-zh"]
+    assert c.status == "passed" and c.attempts == 1
+    assert "asked" in c.projection and c.confidence < 0.9
+    pair = next(p for p in pairs if p["id"] == f"pud-{sid}")
+    gold = sorted(e["text"] for e in pair["zh"]["entities"])
+    assert sorted(t.text for t in c.tgt_entities) == gold
 
 
 def test_escalation_gets_its_own_rounds_after_the_first_model_gives_up(
@@ -95,7 +113,8 @@ def test_escalation_gets_its_own_rounds_after_the_first_model_gives_up(
 ):
     sid = clean_ids[4]
     ref.admin("faults", {"faults": {f"pud-{sid}": "entity_not_in_translation:3"}})
-    c = run(ref, sample_dir, tmp_path, escalate_model="reference-large")[f"{sid}:en-zh"]
+    got = run(ref, sample_dir, tmp_path, escalate_model="reference-large", recover=False)
+    c = got[f"{sid}:en-zh"]
     assert c.status == "passed" and c.attempts == 4 and c.model == "reference-large"
 
 

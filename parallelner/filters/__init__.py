@@ -13,6 +13,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, replace
 
 from parallelner.config import FilterSettings
+from parallelner.filters.adequacy import (
+    Adequacy,
+    AdequacyCounts,
+    factor,
+    judge_adequacy,
+    round_trip_adequacy,
+)
 from parallelner.filters.alignment import ENTITY_MISALIGNED, Alignment, check_alignment
 from parallelner.filters.copying import UNTRANSLATED, copy_share
 from parallelner.filters.entities import check_entities
@@ -20,8 +27,9 @@ from parallelner.filters.language import LanguageCounts, check_language
 from parallelner.filters.length import band, length_ratio, length_reason
 from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
 from parallelner.llm.backend import ChatBackend
-from parallelner.prompts import load_alignment_prompt
+from parallelner.prompts import load_adequacy_prompt, load_alignment_prompt
 from parallelner.records import Candidate
+from parallelner.recovery import confidence_factor
 from parallelner.reply import MalformedReply, parse_reply
 from parallelner.translate import EMPTY, MALFORMED_REPLY, TranslateSettings
 
@@ -54,13 +62,19 @@ class Scores:
     alignment: Alignment
 
 
-def confidence(attempts: int, scores: Scores, alignment_factor: float | None = None) -> float:
+def confidence(
+    attempts: int,
+    scores: Scores,
+    alignment_factor: float | None = None,
+    projection: tuple[str | None, ...] = (),
+) -> float:
     """How much a passed candidate can be trusted without review: 1.0 is a first-attempt reply
-    with a clear language, no copying, a length ratio well inside its band and an entity
+    with a clear language, no copying, a length ratio well inside its band, an entity
     pairing that evidence confirms (``alignment_factor`` overrides the check's factor, as
-    when the verification round confirmed the pairing)."""
+    when the verification round confirmed the pairing) and every entity found as the model
+    wrote it (``projection``: a recovered one scales it by ``recovery.FACTOR``)."""
     factor = scores.alignment.factor if alignment_factor is None else alignment_factor
-    score = max(0.5, min(1.0, scores.language)) * factor
+    score = max(0.5, min(1.0, scores.language)) * factor * confidence_factor(projection)
     score *= 0.85 ** max(0, attempts - 1)
     score *= 1.0 - scores.copied / 2
     lo, hi = scores.band
@@ -106,6 +120,7 @@ class FilterContext:
         self.alignment: Counter[str] = Counter()
         self.verify = VerifyCounts()
         self.round_trips = 0
+        self.adequacy = AdequacyCounts(settings.adequacy)
 
     def judge(self, c: Candidate) -> Candidate:
         """``c`` with the reasons of every check that fails it (a failed call stays failed)."""
@@ -141,27 +156,54 @@ class FilterContext:
         if found:
             return c.with_verdict(found, None), None
         scores = Scores(lang_score, copied, ratio, (lo, hi), alignment)
-        return c.with_verdict((), confidence(c.attempts, scores)), scores
+        return c.with_verdict((), confidence(c.attempts, scores, projection=c.projection)), scores
 
     async def judge_async(self, c: Candidate) -> Candidate:
         """judge, then (when switched on) the verification round for passed candidates with
-        two or more entities, and the round trip for candidates that still pass."""
+        two or more entities, the round trip and the adequacy check for those still passing
+        (a back-translation both need is made once)."""
         c, scores = self._judge(c)
         if self.settings.verify and scores is not None and len(c.src_entities) >= 2:
             c = await self._verify(c, scores)
-        if not (self.settings.round_trip and c.status == "passed"):
+        if c.status != "passed":
+            return c
+        back = None
+        if self.settings.adequacy != "off":
+            c, back = await self._adequacy(c)
+        if not self.settings.round_trip:
             return c
         backend, cfg = self._llm("round_trip")
         from parallelner.filters.round_trip import check_round_trip
 
         self.round_trips += 1
-        reason, prompt_tokens, completion_tokens = await check_round_trip(c, backend, cfg)
+        reason, prompt_tokens, completion_tokens = await check_round_trip(c, backend, cfg, back)
         c = replace(
             c,
             prompt_tokens=c.prompt_tokens + prompt_tokens,
             completion_tokens=c.completion_tokens + completion_tokens,
         )
         return c.with_verdict((reason,), None) if reason else c
+
+    async def _adequacy(self, c: Candidate) -> tuple[Candidate, Candidate | None]:
+        """``c`` with its confidence scaled by its adequacy (``adequacy.factor``), and the
+        back-translation the round-trip method made."""
+        backend, cfg = self._llm("adequacy")
+        method = self.settings.adequacy
+        a: Adequacy
+        if method == "round_trip":
+            a = await round_trip_adequacy(c, backend, cfg)
+        else:
+            a = await judge_adequacy(c, backend, cfg.model, load_adequacy_prompt())
+        self.adequacy.add(a, self.settings.min_adequacy)
+        scale = factor(a.score, method, self.settings.min_adequacy)
+        scaled = round((c.confidence or 0.0) * scale, 4)
+        c = replace(
+            c,
+            prompt_tokens=c.prompt_tokens + a.prompt_tokens,
+            completion_tokens=c.completion_tokens + a.completion_tokens,
+            confidence=scaled,
+        )
+        return c, a.back
 
     async def _verify(self, c: Candidate, scores: Scores) -> Candidate:
         backend, cfg = self._llm("verify")
@@ -175,7 +217,8 @@ class FilterContext:
         if v.outcome == DISAGREE:
             return c.with_verdict((ENTITY_MISALIGNED,), None)
         if v.outcome == AGREE:  # the pairing is checked now, whatever the signals could tell
-            return c.with_verdict((), confidence(c.attempts, scores, alignment_factor=1.0))
+            verified = confidence(c.attempts, scores, 1.0, c.projection)
+            return c.with_verdict((), verified)
         return c
 
     def _llm(self, check: str) -> tuple[ChatBackend, TranslateSettings]:
@@ -196,4 +239,5 @@ class FilterContext:
             "alignment": dict(sorted(self.alignment.items())),
             "verify": asdict(self.verify),
             "round_trips": self.round_trips,
+            "adequacy": self.adequacy.figures(),
         }

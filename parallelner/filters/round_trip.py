@@ -4,12 +4,11 @@ that every source entity comes back. Same reply contract, so the client and cach
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import replace
 
+from parallelner.filters.adequacy import back_translate
 from parallelner.llm.backend import ChatBackend
-from parallelner.prompts import load_prompts
-from parallelner.records import Candidate, RecordError, Sample, Span
-from parallelner.translate import TranslateSettings, translate_sample
+from parallelner.records import Candidate, Span
+from parallelner.translate import TranslateSettings
 
 ROUND_TRIP = "round_trip"
 
@@ -22,17 +21,16 @@ def _same(a: str, b: str) -> bool:
 
 
 async def check_round_trip(
-    c: Candidate, backend: ChatBackend, cfg: TranslateSettings
+    c: Candidate, backend: ChatBackend, cfg: TranslateSettings, back: Candidate | None = None
 ) -> tuple[str | None, int, int]:
-    """``round_trip`` or None, and the tokens the back-translation cost."""
+    """``round_trip`` or None, and the tokens the back-translation cost (``back``: one
+    already made, by the adequacy check; its tokens are then counted there)."""
     spans = tuple(s for s in c.tgt_entities if s is not None)
-    try:
-        sample = Sample(c.source_id, c.tgt_lang, c.tgt_text, spans)
-    except RecordError:
-        return ROUND_TRIP, 0, 0
-    back_cfg = replace(cfg, src_lang=c.tgt_lang, tgt_lang=c.src_lang, escalate_model=None)
-    back = await translate_sample(sample, backend, load_prompts(), back_cfg)
-    tokens = (back.prompt_tokens, back.completion_tokens)
+    made = back is None
+    back = back or await back_translate(c, backend, cfg)
+    tokens = (back.prompt_tokens, back.completion_tokens) if made else (0, 0)
+    if len(back.src_entities) != len(spans):  # the target's spans were not a valid sample
+        return ROUND_TRIP, *tokens
     if back.status != "passed":
         return ROUND_TRIP, *tokens
     # back.src_entities are sorted like c.src_entities' projections; compare in that order.

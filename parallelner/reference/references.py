@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parallelner.assignment import best_assignment
+from parallelner.chrf import chrf
 from parallelner.records import Span
 
 
@@ -36,6 +37,24 @@ class Reference:
     def alignment_answer(self) -> dict[str, object]:
         """The verification round's reply: which target text translates each source entity."""
         return {"entities": self.answer()["entities"]}
+
+    def span_answer(self, source_form: str) -> dict[str, object]:
+        """recovery's span question: the target text of the entity written ``source_form``
+        in the source ("" when it has no counterpart, or no entity is written so)."""
+        links = align_entities(self.source.entities, self.target.entities)
+        for i, span in enumerate(self.source.entities):
+            if span.text == source_form and i in links:
+                return {"text": self.target.entities[links[i]].text}
+        return {"text": ""}
+
+    def adequacy_answer(self, translation: str) -> dict[str, object]:
+        """The adequacy judge's reply: 5 for the human translation, else a score from the
+        translation's chrF against it (the faults change or swap what a reply says)."""
+        if "".join(translation.split()) == "".join(self.target.text.split()):
+            return {"problem": "", "score": 5}
+        similar = chrf(translation, self.target.text)
+        score = 4 if similar >= 0.8 else 3 if similar >= 0.5 else 2 if similar >= 0.25 else 1
+        return {"problem": "differs from the reference translation", "score": score}
 
     def answer(self) -> dict[str, object]:
         """The joint-translation reply a perfect translator would give for this pair."""

@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -31,12 +32,16 @@ from starlette.routing import Route
 from parallelner.atomic import write_text_atomically
 from parallelner.errors import ConfigError
 from parallelner.llm.structured import PROBE_PROMPT
-from parallelner.prompts import load_alignment_prompt
+from parallelner.prompts import load_adequacy_prompt, load_alignment_prompt, load_prompts
 from parallelner.reference.faults import Fault, faulty_content, other_reference
 from parallelner.reference.references import Reference, ReferenceIndex
 
 ALIGNMENT_SCHEMA = "entity_alignment"  # the verification round's response_format name
 ALL_FORMATS = frozenset({"json_schema", "json_object", "text"})
+SPAN_SCHEMA = "entity_span"  # recovery's span question
+ADEQUACY_SCHEMA = "adequacy"  # the adequacy judge
+_JUDGED = re.compile(r"\nTranslation:\n(.*)\n\nDoes the translation", re.DOTALL)
+_ASKED_FORM = re.compile(r'entity "(.*)" \([^()]*\)\?')
 
 
 @dataclass
@@ -54,6 +59,7 @@ class ServerState:
     most_in_flight: dict[str, int] = field(default_factory=dict)
     formats: frozenset[str] = ALL_FORMATS
     probes: int = 0
+    by_schema: dict[str, int] = field(default_factory=dict)  # requests by _schema_name
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -93,7 +99,24 @@ def _schema_name(body: dict) -> str:
     first = messages[0] if isinstance(messages[0], dict) else {}
     if first.get("role") == "system" and first.get("content") == load_alignment_prompt().system:
         return ALIGNMENT_SCHEMA
+    if first.get("role") == "system" and first.get("content") == load_adequacy_prompt().system:
+        return ADEQUACY_SCHEMA
+    if _asked_form(messages) is not None:
+        return SPAN_SCHEMA
     return ""
+
+
+def _asked_form(messages: list) -> str | None:
+    """The source form a span question asks about, if the last message is one."""
+    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+    content = last.get("content")
+    prefix = load_prompts().ask_span.split("{", 1)[0]
+    if last.get("role") != "user" or not isinstance(content, str) or not prefix:
+        return None
+    if not content.startswith(prefix):
+        return None
+    found = _ASKED_FORM.search(content)
+    return found.group(1) if found else None
 
 
 def _format_type(body: dict) -> str:
@@ -122,6 +145,13 @@ async def _answer(state: ServerState, ref: Reference, model: str, body: dict, sc
     from the references too, and content faults do not touch it (they model the joint reply)."""
     messages = body["messages"]
     verify = schema == ALIGNMENT_SCHEMA
+    if schema == SPAN_SCHEMA:  # answered from the references, never faulted
+        form = _asked_form(messages) or ""
+        return _completion(model, json.dumps(ref.span_answer(form), ensure_ascii=False), messages)
+    if schema == ADEQUACY_SCHEMA:  # judged against the reference, never faulted
+        judged = _JUDGED.search(str(messages[-1].get("content", "")))
+        answer = ref.adequacy_answer(judged.group(1) if judged else "")
+        return _completion(model, json.dumps(answer, ensure_ascii=False), messages)
     clean = ref.alignment_answer() if verify else ref.answer()
     seen = state.by_pair.get(ref.pair_id, 0)
     state.by_pair[ref.pair_id] = seen + 1
@@ -164,6 +194,7 @@ def build_app(state: ServerState) -> Starlette:
         if kind not in state.formats:
             return _refuse_format(kind, state.formats)
         schema = _schema_name(body)
+        state.by_schema[schema] = state.by_schema.get(schema, 0) + 1
         now = state.in_flight[schema] = state.in_flight.get(schema, 0) + 1
         state.most_in_flight[schema] = max(now, state.most_in_flight.get(schema, 0))
         try:
@@ -187,6 +218,7 @@ def build_app(state: ServerState) -> Starlette:
                 "probes": state.probes,
                 "unknown": state.unknown,
                 "by_pair": state.by_pair,
+                "by_schema": state.by_schema,
                 "most_in_flight": state.most_in_flight,
             }
         )
@@ -210,6 +242,7 @@ def build_app(state: ServerState) -> Starlette:
         state.faults.clear()
         state.by_pair.clear()
         state.most_in_flight.clear()
+        state.by_schema.clear()
         state.requests = state.unknown = state.probes = 0
         state.formats = ALL_FORMATS
         return JSONResponse({"ok": True})
