@@ -85,7 +85,10 @@ class CorpusConfig(BaseModel):
     on_bad_record: Literal["fail", "skip"] = "fail"
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     # Thresholds as in the CLI's [filters]; by_pair: {"zh-en": {"untranslated_overlap": 0.4}}
-    filters: dict[str, float | bool | dict[str, dict[str, float]]] = Field(default_factory=dict)
+    # adequacy: "off", "round_trip" or "judge"
+    filters: dict[str, float | bool | str | dict[str, dict[str, float]]] = Field(
+        default_factory=dict
+    )
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     # "i/N": this run translates only partition i of N (the gather flow reviews and exports)

@@ -33,6 +33,7 @@ from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.fast_exit import in_pool_worker
+from parallelner.filters.adequacy import AdequacyCounts
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.jobs import Known, check_direction, record_inputs, translate_job
 from parallelner.locks import hold
@@ -163,7 +164,13 @@ def translate_shards(
         mark=False,  # the flow marks a partition finished once all its shards are
         force=True,  # make_shards checked the source language once, before any shard
     )
-    return {"shards": [s.index for s in shards], "direction": pair, **figures["run"]}
+    adequacy = (figures.get("filters") or {}).get("adequacy") or {}
+    return {
+        "shards": [s.index for s in shards],
+        "direction": pair,
+        **figures["run"],
+        "adequacy": adequacy,
+    }
 
 
 def _cached_translate_shards(config: CorpusConfig):
@@ -201,8 +208,19 @@ def summarize(config: CorpusConfig, task_figures: list[dict], seconds: float) ->
             "cached": sum(len(f["shards"]) for f in cached),
         },
         "tasks": {"total": len(task_figures), "cached": len(cached)},
+        "filters": {"adequacy": _adequacy(config, task_figures)},
     }
     return write_report(config.out_dir, run, extra)
+
+
+def _adequacy(config: CorpusConfig, task_figures: list[dict]) -> dict[str, object]:
+    """The adequacy figures of this run's tasks, summed (``not checked`` when it is off)."""
+    counts = AdequacyCounts(str(config.filters.get("adequacy", "off")))
+    for f in task_figures:
+        done = f.get("adequacy") or {}
+        for name in ("checked", "low", "unknown", "prompt_tokens", "completion_tokens"):
+            setattr(counts, name, getattr(counts, name) + int(done.get(name, 0)))
+    return counts.figures()
 
 
 @flow(name="translate", task_runner=shard_task_runner(2))
