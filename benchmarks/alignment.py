@@ -6,6 +6,9 @@ clean pairs.
    round in 30 % of the samples (seeded). A swap is caught when its candidate ends rejected or
    below the review threshold (confidence < 0.9). Then the same candidates re-filtered with the
    verification round (``filter --verify``, answered by the reference endpoint).
+   How each entity was placed (``projection``) and how many recovered spans land on another
+   entity's human rendering: under the swap, and with the first entity's form not in its
+   translation (``entity_not_in_translation``), where every recovery step runs.
 2. UNER PUD EN<->DE/PT/RU/SV (691 pairs each, 8 directions), no fault: how many label-consistent
    pairs (same label sequence on both sides) the check rejects, and each of them, to read.
 
@@ -24,7 +27,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from common import translate_both_ways
+from common import print_recoveries, recovery_figures, translate_both_ways
 
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
@@ -127,6 +130,16 @@ def en_zh(args, tmp: Path) -> None:
         f"in {time.perf_counter() - started:.1f} s"
     )
     print_swaps("without --verify", swap_figures(out, index, swapped, consistent))
+    print("\nhow the entities were placed (swapped forms are in the translation: no recovery)")
+    print_recoveries(recovery_figures(CandidateStore(out).read(), data / "pairs.jsonl"))
+    recover = tmp / "en-zh-recover"
+    lost = {pid: {"kind": "entity_not_in_translation"} for pid in swapped}
+    translate_both_ways(data / "pairs.jsonl", inputs, recover, lost)
+    print(
+        "\nthe same samples with their first entity's form not in the translation "
+        "(entity_not_in_translation): recoveries, and wrong ones"
+    )
+    print_recoveries(recovery_figures(CandidateStore(recover).read(), data / "pairs.jsonl"))
     verified = tmp / "en-zh-verify"
     shutil.copytree(out, verified)
     with ReferenceServer(data / "pairs.jsonl") as server:

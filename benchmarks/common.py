@@ -110,3 +110,60 @@ def start_server(home: Path) -> tuple[subprocess.Popen, dict]:
         except OSError:
             time.sleep(0.3)
     raise SystemExit("Prefect server did not start")
+
+
+def recovery_figures(candidates, pairs: Path = DATA / "pairs.jsonl") -> dict[str, dict[str, int]]:
+    """Per projection method, over every placed entity: how many, and how many landed on the
+    human translation's rendering of *another* source entity (a wrong recovery: the span
+    belongs to someone else), on its own rendering (right), or on neither (unverified: the
+    model's wording differs from the human one). The human side comes from ``pairs``'s gold
+    entities, paired as the reference endpoint pairs them."""
+    from parallelner.reference.references import ReferenceIndex, align_entities
+
+    index = ReferenceIndex(pairs)
+    out: dict[str, dict[str, int]] = {}
+    for c in candidates:
+        ref = index.by_id.get(f"pud-{c.source_id}", {}).get(c.src_lang)
+        if ref is None or not c.projection:
+            continue
+        links = align_entities(ref.source.entities, ref.target.entities)
+        gold = {}  # (start, end) of a source entity -> (its form, its human rendering), folded
+        for i, s in enumerate(ref.source.entities):
+            if i in links:
+                rendering = ref.target.entities[links[i]].text.casefold()
+                gold[(s.start, s.end)] = (s.text.casefold(), rendering)
+        for s, t, method in zip(c.src_entities, c.tgt_entities, c.projection, strict=True):
+            if t is None or method is None:
+                continue
+            row = out.setdefault(
+                method,
+                {"placed": 0, "right": 0, "wrong": 0, "wrong, auto-accepted": 0, "unverified": 0},
+            )
+            row["placed"] += 1
+            text, own = t.text.casefold(), gold.get((s.start, s.end), (None, None))[1]
+            # the renderings of entities named otherwise (France twice renders 法國 twice)
+            others = {g for f, g in gold.values() if f != s.text.casefold() and g != own}
+            if own is not None and (text == own or text in own or own in text):
+                row["right"] += 1
+            elif any(text == g or (len(text) > 1 and (text in g or g in text)) for g in others):
+                row["wrong"] += 1
+                auto = c.status == "passed" and (c.confidence or 0.0) >= 0.9
+                row["wrong, auto-accepted"] += auto
+                row.setdefault("wrong_ids", []).append(f"{c.id}: {s.text} -> {t.text}")
+            else:
+                row["unverified"] += 1
+    return out
+
+
+def print_recoveries(figures: dict[str, dict]) -> None:
+    """One line per projection method: placed, right, wrong (with each wrong one), unverified."""
+    for method in ("model", "normalised", "asked", "located"):
+        row = figures.get(method)
+        if not row:
+            print(f"  {method}: 0")
+            continue
+        print(f"  {method}: {row['placed']} placed, {row['right']} on their own rendering, "
+              f"{row['wrong']} on another entity's ({row['wrong, auto-accepted']} of them "
+              f"auto-accepted), {row['unverified']} unverified")  # fmt: skip
+        for w in row.get("wrong_ids", []) if method != "model" else []:
+            print(f"    wrong: {w}")

@@ -22,6 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
+from common import print_recoveries, recovery_figures
+
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.filters.adequacy import MIN_ADEQUACY, judge_adequacy, round_trip_adequacy
@@ -137,6 +139,8 @@ def main() -> None:
         print("reasons:", ", ".join(f"{k} {v}" for k, v in report["by_reason"].items()) or "-")
         print("entities of passed pairs found:",
               ", ".join(f"{k} {v}" for k, v in report["projection"].items()) or "-")  # fmt: skip
+        print("every placed entity (passed and rejected pairs), against the human translation:")
+        print_recoveries(recovery_figures(cands))
         if conf:
             print(f"confidence of passed: median {statistics.median(conf):.3f}, "
                   f"≥0.9 (auto-accepted) {sum(x >= 0.9 for x in conf)} of {len(conf)}")  # fmt: skip
