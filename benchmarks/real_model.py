@@ -46,29 +46,16 @@ def _auc(scores: list[tuple[float, bool]]) -> float | None:
     return wins / (len(good) * len(bad))
 
 
-def _translate(args, src: str, tgt: str) -> tuple[Path, dict]:
+def _settings(args):
+    """The run's settings: one request at a time, ``--structured-output auto``."""
+    overrides = {"base_urls": [args.base_url], "model": args.model, "concurrency": 1}
+    return load_settings(overrides={**overrides, "structured_output": "auto"}, env={})
+
+
+def _translate(args, settings, src: str, tgt: str) -> tuple[Path, dict]:
     out = args.out / f"{src}-{tgt}"
-    settings = load_settings(
-        overrides={
-            "base_urls": [args.base_url],
-            "model": args.model,
-            "concurrency": 1,
-            "structured_output": "auto",
-        },
-        env={},
-    )
     translate_job([ROOT / "sample" / f"{src}-pud.iob2"], out, src, tgt, settings, limit=args.n)
     return out, json.loads((out / "report.json").read_text())
-
-
-def _settings(args):
-    """The settings with the structured-output mode the probe picks (as translate does), and
-    what the probe found."""
-    settings = load_settings(
-        overrides={"base_urls": [args.base_url], "model": args.model, "concurrency": 1},
-        env={},
-    )
-    return resolve_structured_output(settings)
 
 
 async def _adequacy(args, settings, out: Path, passed: list[Candidate]) -> dict[str, dict]:
@@ -122,9 +109,12 @@ def main() -> None:
     p.add_argument("--directions", default="en-zh,zh-en")
     args = p.parse_args()
     labels = _labels(args.labels)
+    settings = _settings(args)
+    # The mode translate's probe picks, for the adequacy calls and the printout (one probe).
+    probed_settings, probed = resolve_structured_output(settings)
     for direction in args.directions.split(","):
         src, tgt = direction.split("-")
-        out, report = _translate(args, src, tgt)
+        out, report = _translate(args, settings, src, tgt)
         run, by = report["run"], report["by_status"]
         cands = list(CandidateStore(out).read())
         passed = [c for c in cands if c.status == "passed"]
@@ -132,7 +122,6 @@ def main() -> None:
         n = max(1, report["total"])
         tokens = report["tokens"]["prompt"] + report["tokens"]["completion"]
         print(f"\n## {direction}: {report['total']} sentences, {args.model}")
-        settings, probed = _settings(args)
         print(f"structured output: {probed['used']} ({probed.get('note') or 'probed'})")
         print(f"passed {by['passed']} ({by['passed'] / n:.1%}), rejected {by['rejected']}, "
               f"failed {by['failed']}")  # fmt: skip
@@ -150,7 +139,7 @@ def main() -> None:
         print(f"per sample: {seconds:.1f} s when sent ({run['requests']} requests this run, "
               f"{run['cache_hits']} from cache), {report['attempts']['total'] / n:.2f} "
               f"rounds, {tokens / n:.0f} tokens")  # fmt: skip
-        found = asyncio.run(_adequacy(args, settings, out, passed))
+        found = asyncio.run(_adequacy(args, probed_settings, out, passed))
         print("| adequacy | s a pair | requests a pair | tokens a pair | to review "
               "| AUC good>bad | bad caught | good to review |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")

@@ -215,12 +215,9 @@ def summarize(config: CorpusConfig, task_figures: list[dict], seconds: float) ->
 
 def _adequacy(config: CorpusConfig, task_figures: list[dict]) -> dict[str, object]:
     """The adequacy figures of this run's tasks, summed (``not checked`` when it is off)."""
-    counts = AdequacyCounts(str(config.filters.get("adequacy", "off")))
-    for f in task_figures:
-        done = f.get("adequacy") or {}
-        for name in ("checked", "low", "unknown", "prompt_tokens", "completion_tokens"):
-            setattr(counts, name, getattr(counts, name) + int(done.get(name, 0)))
-    return counts.figures()
+    method = str(config.filters.get("adequacy", "off"))
+    found = [f.get("adequacy") or {} for f in task_figures]
+    return AdequacyCounts.summed(method, found).figures()
 
 
 @flow(name="translate", task_runner=shard_task_runner(2))

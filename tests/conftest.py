@@ -283,6 +283,24 @@ class SeaweedS3:
             },
         }
 
+    def trainer_loads(self, pattern: str, cache_dir: Path):
+        """``pattern`` (``corpora/.../part-*.parquet``) as a trainer loads it with ``datasets``,
+        as the README says: with ``use_etag``, or ``datasets`` keeps serving a shard it
+        downloaded once, by its URL alone, after a re-export replaced it; into the test's own
+        ``cache_dir``, so one an earlier run left on the machine cannot answer for this one.
+        The caller lets ``datasets`` leave offline mode (the only address it is given is this
+        server on 127.0.0.1)."""
+        from datasets import DownloadConfig, load_dataset
+
+        options = self.storage_options()
+        return load_dataset(
+            "parquet",
+            data_files={"train": f"s3://{pattern}"},
+            storage_options=options,
+            download_config=DownloadConfig(use_etag=True, storage_options=options),
+            cache_dir=str(cache_dir),
+        )["train"]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, 9)

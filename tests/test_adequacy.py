@@ -13,6 +13,7 @@ from test_translate import run
 
 from parallelner.config import FilterSettings
 from parallelner.filters import FilterContext
+from parallelner.filters.adequacy import AdequacyCounts
 from parallelner.html_report import gather, render
 from parallelner.records import Candidate
 from parallelner.report import adequacy_line
@@ -64,6 +65,10 @@ def test_a_truncated_translation_is_not_auto_accepted(ref, sample_dir, clean_ids
     figures = report["filters"]["adequacy"]
     assert figures["method"] == method and figures["checked"] == report["by_status"]["passed"]
     assert figures["tokens_per_pair"] > 0
+    # a flow adds its shard tasks' figures up
+    twice = AdequacyCounts.summed(method, [figures, figures]).figures()
+    assert twice["checked"] == 2 * figures["checked"] and twice["low"] == 2 * figures["low"]
+    assert twice["tokens_per_pair"] == figures["tokens_per_pair"]
 
     truncated = [t for c in clean if (t := _truncated(c))]
     judged, after = _judge_all(ref, method, truncated)

@@ -35,26 +35,11 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     assert not (out / ".staging").exists() or not any((out / ".staging").rglob("*.parquet"))
 
     import datasets
-    from datasets import DownloadConfig, load_dataset
 
     # The tests run datasets offline (no hub); a trainer reading from its object store is not.
-    # The only address it is given here is the S3 server on 127.0.0.1. The cache is the
-    # test's own: one left on the machine by an earlier run must not answer for this one.
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
-
-    def trainer_loads():
-        """As the README says: with ``use_etag``, or ``datasets`` keeps serving a shard it
-        downloaded once, by its URL alone, after a re-export replaced it."""
-        options = s3.storage_options()
-        return load_dataset(
-            "parquet",
-            data_files={"train": "s3://corpora/en-zh/en-zh/part-*.parquet"},
-            storage_options=options,
-            download_config=DownloadConfig(use_etag=True, storage_options=options),
-            cache_dir=str(tmp_path / "hf"),
-        )["train"]
-
-    assert len(trainer_loads()) == 91  # from 4 shards
+    shards = "corpora/en-zh/en-zh/part-*.parquet"
+    assert len(s3.trainer_loads(shards, tmp_path / "hf")) == 91  # from 4 shards
 
     # A smaller re-export: the shards it no longer has are gone once the manifest is written.
     again = cli("export", str(out), "--out", uri, "--shard-rows", "100", env=s3.env)
@@ -70,7 +55,8 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     table = ds.dataset("corpora/en-zh/en-zh", filesystem=fs, format="parquet").to_table()
     assert sorted(table.column("id").to_pylist()) == sorted(df["id"])
 
-    corpus = trainer_loads()  # part-00000 now holds 91 rows, not the 30 it held
+    # part-00000 now holds 91 rows, not the 30 it held
+    corpus = s3.trainer_loads(shards, tmp_path / "hf")
     assert len(corpus) == 91 and sorted(corpus["id"]) == sorted(df["id"])
     names = manifest["tag_names"]
     row = corpus[0]

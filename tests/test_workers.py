@@ -147,16 +147,7 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
     # datasets runs offline in the tests (no hub); from an object store it reads over HTTP:
     # the only address here is the S3 server on 127.0.0.1.
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
-    # As the README says (use_etag: a shard is fetched again when it changed), into the test's
-    # own cache: one an earlier run left on the machine must not answer for this one.
-    options = s3.storage_options()
-    loaded = datasets.load_dataset(
-        "parquet",
-        data_files={"train": "s3://corpora/pud-partitioned/en-zh/part-*.parquet"},
-        storage_options=options,
-        download_config=datasets.DownloadConfig(use_etag=True, storage_options=options),
-        cache_dir=str(tmp_path / "hf"),
-    )["train"]
+    loaded = s3.trainer_loads("corpora/pud-partitioned/en-zh/part-*.parquet", tmp_path / "hf")
     assert sorted(loaded["id"]) == sorted(corpus["id"])
     # Each worker translated against its own node (from its environment): both were used.
     assert used["node-a"] > 0 and used["node-b"] > 0, used

@@ -17,7 +17,7 @@ translations from its good ones, and what each costs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from parallelner.chrf import chrf
 from parallelner.config import ADEQUACY_METHODS
@@ -114,6 +114,16 @@ class AdequacyCounts:
         self.low += a.score is not None and a.score < (min_adequacy or MIN_ADEQUACY[self.method])
         self.prompt_tokens += a.prompt_tokens
         self.completion_tokens += a.completion_tokens
+
+    @classmethod
+    def summed(cls, method: str, figures: list[dict]) -> AdequacyCounts:
+        """The counts of several runs' ``figures()`` added up (a flow's shard tasks)."""
+        total = cls(method)
+        for found in figures:
+            for f in fields(cls):
+                if f.name != "method":
+                    setattr(total, f.name, getattr(total, f.name) + int(found.get(f.name, 0)))
+        return total
 
     def figures(self) -> dict[str, object]:
         if self.method == "off":
