@@ -1,13 +1,14 @@
 """A real model through the whole translate stage: N UNER PUD sentences EN→ZH and ZH→EN,
-one request at a time, then both adequacy checks on the passed pairs.
+one request at a time, then every adequacy method on the passed pairs.
 
     make real-model            # Qwen2.5-Coder-1.5B behind llama-cpp-python on 127.0.0.1:8091
     .venv/bin/python benchmarks/real_model.py --n 100 [--labels benchmarks/data/FILE.tsv]
 
 Prints, per direction: pass rate, reasons, how the entities of passed pairs were found
 (recovery steps), confidence of passed pairs, seconds, requests and tokens per sample, the
-structured-output mode; then, per adequacy method, its score of each passed pair, its cost,
-and — with ``--labels`` (``id<TAB>good|bad<TAB>why``, a person's reading of the model's
+structured-output mode; then, per adequacy method (checks, round_trip, judge, as the filter
+stage runs them: the LLM methods with the free checks), what it finds, what it costs, and —
+with ``--labels`` (``id<TAB>good|bad<TAB>why``, a person's reading of the model's
 translations) — how well it separates the bad translations from the good ones (AUC, and at
 its ``min_adequacy``: bad caught, good sent to review). Replies are cached in ``--out``, so a
 rerun costs nothing; the first run takes about 10 s a sample on 2 cores.
@@ -26,9 +27,8 @@ from common import print_recoveries, recovery_figures
 
 from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
-from parallelner.filters.adequacy import MIN_ADEQUACY, judge_adequacy, round_trip_adequacy
+from parallelner.filters.adequacy import METHODS, Adequacy, check_adequacy
 from parallelner.jobs import translate_job
-from parallelner.prompts import load_adequacy_prompt
 from parallelner.records import Candidate
 from parallelner.share import make_backend, open_cache, resolve_structured_output
 from parallelner.translate import TranslateSettings
@@ -59,24 +59,22 @@ def _translate(args, settings, src: str, tgt: str) -> tuple[Path, dict]:
 
 
 async def _adequacy(args, settings, out: Path, passed: list[Candidate]) -> dict[str, dict]:
+    """Each adequacy method on the passed pairs, as the filter stage runs it (the LLM methods
+    run the free checks too)."""
     cache = open_cache(settings, out)
     backend = make_backend(settings, cache)
     cfg = TranslateSettings(src_lang="", tgt_lang="", model=args.model)
     found: dict[str, dict] = {}
     try:
-        for method in ("round_trip", "judge"):
+        for method in METHODS[1:]:
             before = backend.stats.requests
             started = time.perf_counter()
-            scores, tokens = {}, 0
+            checked: dict[str, Adequacy] = {}
             for c in passed:
-                if method == "round_trip":
-                    a = await round_trip_adequacy(c, backend, cfg)
-                else:
-                    a = await judge_adequacy(c, backend, args.model, load_adequacy_prompt())
-                scores[c.id] = a.score
-                tokens += a.prompt_tokens + a.completion_tokens
+                checked[c.id] = await check_adequacy(c, method, backend, cfg)
+            tokens = sum(a.prompt_tokens + a.completion_tokens for a in checked.values())
             found[method] = {
-                "scores": scores,
+                "checked": checked,
                 "tokens_per_pair": tokens / max(1, len(passed)),
                 "requests": backend.stats.requests - before,
                 "seconds": time.perf_counter() - started,
@@ -86,6 +84,14 @@ async def _adequacy(args, settings, out: Path, passed: list[Candidate]) -> dict[
         if cache is not None:
             cache.close()
     return found
+
+
+def _rank(a: Adequacy) -> float:
+    """A pair's place in the AUC ranking: a free check's finding under any score, an LLM
+    check that could not tell under any score it gives."""
+    if a.found:
+        return -2.0
+    return -1.0 if a.score is None and a.prompt_tokens else (1.0 if a.score is None else a.score)
 
 
 def _labels(path: Path | None) -> dict[str, bool]:
@@ -144,26 +150,25 @@ def main() -> None:
               "| AUC good>bad | bad caught | good to review |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")
         for method, f in found.items():
-            scores, floor = f["scores"], MIN_ADEQUACY[method]
-            low = {i for i, s in scores.items() if s is None or s < floor}
-            rated = [(s if s is not None else -1.0, labels[i]) for i, s in scores.items()
-                     if i in labels]  # fmt: skip
-            auc = _auc(rated)
-            bad = [i for i in scores if labels.get(i) is False]
-            good = [i for i in scores if labels.get(i) is True]
+            checked = f["checked"]
+            low = {i for i, a in checked.items() if a.is_low(method) or a.is_unknown(method)}
+            auc = _auc([(_rank(a), labels[i]) for i, a in checked.items() if i in labels])
+            bad = [i for i in checked if labels.get(i) is False]
+            good = [i for i in checked if labels.get(i) is True]
             k = max(1, len(passed))
+            seconds = f"{f['seconds'] / k:.1f}" if f["requests"] else "cached"
             print(
-                f"| {method} (<{floor}) | {f['seconds'] / k:.1f} | {f['requests'] / k:.2f} | "
-                f"{f['tokens_per_pair']:.0f} | {len(low)} of {len(scores)} | "
+                f"| {method} | {seconds} | {f['requests'] / k:.2f} | "
+                f"{f['tokens_per_pair']:.0f} | {len(low)} of {len(checked)} | "
                 f"{'-' if auc is None else f'{auc:.2f}'} | "
                 f"{sum(i in low for i in bad)} of {len(bad)} | "
                 f"{sum(i in low for i in good)} of {len(good)} |"
             )
         if args.labels:
-            for i, s in sorted(found["judge"]["scores"].items()):
-                rt = found["round_trip"]["scores"].get(i)
+            for i, a in sorted(found["judge"]["checked"].items()):
+                rt = found["round_trip"]["checked"][i].score
                 print(f"  {i}: {'good' if labels.get(i) else 'bad' if i in labels else '?'} "
-                      f"round_trip {rt} judge {s}")  # fmt: skip
+                      f"found {list(a.found)} round_trip {rt} judge {a.score}")  # fmt: skip
 
 
 if __name__ == "__main__":

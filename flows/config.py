@@ -85,7 +85,7 @@ class CorpusConfig(BaseModel):
     on_bad_record: Literal["fail", "skip"] = "fail"
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     # Thresholds as in the CLI's [filters]; by_pair: {"zh-en": {"untranslated_overlap": 0.4}}
-    # adequacy: "off", "round_trip" or "judge"
+    # adequacy: "checks" (the default), "round_trip", "judge" or "off"
     filters: dict[str, float | bool | str | dict[str, dict[str, float]]] = Field(
         default_factory=dict
     )

@@ -215,7 +215,7 @@ def summarize(config: CorpusConfig, task_figures: list[dict], seconds: float) ->
 
 def _adequacy(config: CorpusConfig, task_figures: list[dict]) -> dict[str, object]:
     """The adequacy figures of this run's tasks, summed (``not checked`` when it is off)."""
-    method = str(config.filters.get("adequacy", "off"))
+    method = config.settings().filters.adequacy
     found = [f.get("adequacy") or {} for f in task_figures]
     return AdequacyCounts.summed(method, found).figures()
 

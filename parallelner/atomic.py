@@ -1,5 +1,7 @@
 """Files written under a temporary name in the same folder, then renamed: a reader (or a crash)
-never sees half a file."""
+never sees half a file. The temporary name (``.parallelner-tmp-PID.NAME``) is one only we use,
+so the cleanup of a killed writer's leftovers (``locks.remove_leftovers``) never touches a user's
+own ``.something.tmp``."""
 
 from __future__ import annotations
 
@@ -12,15 +14,21 @@ from typing import TextIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+#: How every temporary file of ours begins.
+TMP_PREFIX = ".parallelner-tmp-"
+
 
 def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    return path.with_name(f"{TMP_PREFIX}{os.getpid()}.{path.name}")
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
     tmp = _tmp(path)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed write leaves nothing behind
 
 
 @contextmanager
@@ -43,5 +51,8 @@ def write_text_atomically(path: Path, text: str) -> None:
 def write_table_atomically(table: pa.Table, path: Path, **options: object) -> None:
     """Write ``table`` to ``path`` as Parquet (``options`` go to ``pq.write_table``)."""
     tmp = _tmp(path)
-    pq.write_table(table, tmp, **options)  # type: ignore[arg-type]
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, **options)  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

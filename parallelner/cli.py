@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, NoReturn
 # Only what `parallelner --help` needs is imported here; each command imports its own stack
 # (openai, pyarrow, label_studio_sdk, pandas) when it runs.
 from parallelner.config import ADEQUACY_METHODS, PAIR_THRESHOLDS
-from parallelner.errors import ConfigError, EndpointError, InputError, ReviewServerError
+from parallelner.errors import (
+    ConfigError,
+    DiskFull,
+    EndpointError,
+    InputError,
+    ReviewServerError,
+)
 from parallelner.formats import FORMATS
 from parallelner.llm.structured import STRUCTURED_OUTPUTS
 from parallelner.locks import LockHeld
@@ -116,8 +122,9 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
         "--adequacy",
         choices=ADEQUACY_METHODS,
         help="check that the translation says what the source says, or send the pair to "
-        "review: round_trip (chrF of a back-translation, one more call; shared with "
-        "--round-trip) or judge (the model scores it, one short call); default off",
+        "review: checks (numbers and words left untranslated, no LLM call; the default), "
+        "round_trip (checks + chrF of a back-translation, one more call; shared with "
+        "--round-trip), judge (checks + the model scores it, one short call) or off",
     )
     f.add_argument(
         "--min-adequacy",
@@ -358,6 +365,12 @@ def _parser() -> argparse.ArgumentParser:
         help="export a partitioned DIR even when some partitions are not finished (listed in "
         "the manifest; default: refuse)",
     )
+    e.add_argument(
+        "--replace",
+        action="store_true",
+        help="let this export replace a CORPUS that holds another run folder's export or "
+        "another --format (default: refuse)",
+    )
 
     rp = sub.add_parser("report", help="one self-contained HTML page about DIR (plots, counts)")
     rp.add_argument("out", type=Path, metavar="DIR")
@@ -508,10 +521,12 @@ def _export(args: argparse.Namespace, console: Console) -> int:
         fmt=args.fmt,
         class_map=args.class_map,
         allow_missing=args.allow_missing,
+        replace=args.replace,
     )
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()) or "no pairs"
     where = manifest.get("published_to") or args.corpus
-    console.print(f"exported {counts} in {len(manifest['shards'])} shards -> {where}")
+    shards = len(manifest["shards"])
+    console.print(f"exported {counts} in {shards} shards -> {where} ({manifest['version']})")
     console.print(f"selection: {manifest['selection']}")
     if parts := manifest.get("partitions"):
         missing = {p: m for p, m in parts["missing"].items() if m}
@@ -643,6 +658,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def describe_os_error(e: OSError) -> str:
     """One line for a failure of the machine (disk full, permissions), naming the file."""
+    if isinstance(e, DiskFull):
+        return e.message
     where = e.filename or "a file"
     if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return (

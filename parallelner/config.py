@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--he
 
 ENV_PREFIX = "PARALLELNER_"
 #: How adequacy is checked (parallelner/filters/adequacy.py).
-ADEQUACY_METHODS = ("off", "round_trip", "judge")
+ADEQUACY_METHODS = ("off", "checks", "round_trip", "judge")
 #: Values of the cache setting that switch the response cache off (not file names).
 NO_CACHE = ("off", "none")
 
@@ -41,9 +41,10 @@ class FilterSettings:
     langdetect_min_prob: float = 0.7
     verify: bool = False  # the verification round of the entity pairing (one more LLM call)
     round_trip: bool = False
-    # does the translation say what the source says: off, round_trip (chrF of the
-    # back-translation) or judge (the model scores it); parallelner/filters/adequacy.py
-    adequacy: str = "off"
+    # does the translation say what the source says: off, checks (numbers and words left
+    # untranslated, free), round_trip (+ chrF of the back-translation) or judge (+ the model
+    # scores it); parallelner/filters/adequacy.py
+    adequacy: str = "checks"
     min_adequacy: float = 0.0  # 0 = the method's own (adequacy.MIN_ADEQUACY)
     # Thresholds of one language pair: {"en-zh": {"min_length_ratio": 0.9}, ...}
     by_pair: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -51,7 +52,7 @@ class FilterSettings:
     @property
     def calls_llm(self) -> bool:
         """Whether a check sends LLM calls (verification, round trip, adequacy)."""
-        return self.verify or self.round_trip or self.adequacy != "off"
+        return self.verify or self.round_trip or self.adequacy in ("round_trip", "judge")
 
     def for_pair(self, pair: str) -> FilterSettings:
         """The thresholds that apply to ``pair`` (``src-tgt``)."""

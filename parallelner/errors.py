@@ -33,3 +33,16 @@ class EndpointError(Exception):
 
 class ReviewServerError(Exception):
     """Label Studio stayed unreachable (or kept failing) for the whole retry budget."""
+
+
+class DiskFull(OSError):
+    """The disk filled up; the message says what was kept (the CLI prints it, exit 6)."""
+
+    def __init__(self, message: str) -> None:
+        import errno
+
+        super().__init__(errno.ENOSPC, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from parallelner.errors import ConfigError
+
 Entity = tuple[int, int, str, str]  # start, end, label, text
 
 
@@ -97,11 +99,26 @@ def _rows(files: list[str], columns: list[str]) -> Iterator[dict]:
                 yield from batch.to_pylist()
 
 
+def corpus_shards(corpus: Path) -> list[str]:
+    """The Parquet shards an exported corpus's ``manifest.json`` names (its current version)."""
+    path = corpus / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(f"{corpus}: no manifest.json (not an exported corpus: run export first)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise ConfigError(f"{path}: not JSON (not a parallelner corpus)") from None
+    if manifest.get("format", "parquet") != "parquet":
+        raise ConfigError(f"{corpus}: a --format {manifest['format']} export; evaluate reads "
+                          "--format parquet corpora")  # fmt: skip
+    return [str(corpus / s["path"]) for s in manifest.get("shards", [])]
+
+
 def evaluate(corpus: Path, gold_path: Path) -> dict:
     """Span-level P/R/F1 (exact and overlap, per label) and the share of gold pairs missing."""
     by_text, by_id = _load_gold(gold_path)
     columns = ["source_id", "src_lang", "tgt_lang", "src_text", "tgt_text", "tgt_entities"]
-    files = sorted(str(p) for p in corpus.glob("*-*/part-*.parquet") if "alignxie" not in p.name)
+    files = corpus_shards(corpus)
     tallies = {m: {"ALL": Tally()} for m in ("exact", "overlap")}
     found: Counter[str] = Counter()
     directions: set[tuple[str, str]] = set()

@@ -6,8 +6,10 @@ refuses at once with one line naming the holder's PID, its command and the folde
 one partition (``partition="p2of4"``) shares the folder's lock with the other partitions' runs
 and holds its partition's own lock alone. Inside one process the lock is re-entrant (threads
 of one process, e.g. a flow's tasks on a thread runner, share a run folder by design: each
-writes its own parts). The first time a process takes a folder's lock it
-removes the temporary files that a killed writer left behind (nobody else can be writing).
+writes its own parts). The first time a process takes a folder's lock it removes the temporary
+files that a killed writer left behind (nobody else can be writing): only files whose name
+begins with ``.parallelner-tmp-`` (``atomic.TMP_PREFIX``, a name only we use), and never under a
+subfolder that has a lock of its own (another export or run, with its own writer).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from parallelner.atomic import TMP_PREFIX
+
 LOCK_NAME = ".parallelner.lock"
-#: Temporary files of atomic writes (``.NAME.tmp-PID``) and of shard exports (``.NAME.tmp``).
-_LEFTOVERS = (".*.tmp-*", ".*.tmp")
 
 
 class LockHeld(Exception):
@@ -72,14 +74,20 @@ def _recorded(path: Path) -> str:
 
 
 def remove_leftovers(folder: Path, containing: str = "") -> int:
-    """Delete the temporary files of killed writers under ``folder`` (only those whose name
-    holds ``containing``); how many there were."""
+    """Delete the temporary files of killed writers of ours under ``folder`` (only those whose
+    name holds ``containing``; not under a subfolder with its own lock); how many there were."""
     removed = 0
-    for pattern in _LEFTOVERS:
-        for tmp in folder.rglob(pattern):
-            if tmp.is_file() and tmp.name != LOCK_NAME and containing in tmp.name:
-                tmp.unlink(missing_ok=True)
-                removed += 1
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # gone, or not ours to read
+        return 0
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if not os.path.exists(os.path.join(entry.path, LOCK_NAME)):
+                removed += remove_leftovers(Path(entry.path), containing)
+        elif entry.name.startswith(TMP_PREFIX) and containing in entry.name:
+            Path(entry.path).unlink(missing_ok=True)
+            removed += 1
     return removed
 
 

@@ -188,19 +188,30 @@ def structured_line(found: dict | None) -> str:
 
 
 def adequacy_line(found: dict | None) -> str:
-    """``adequacy (judge): 32 checked, 9 low, 0 unknown: to review; 151 tokens a pair``, or
-    ``adequacy: not checked ...`` when it was off ("" when the report predates the check)."""
+    """``adequacy (checks): 100 checked, 2 to review (numbers 1, words left 1), 0 unknown;
+    words left: cannot tell for 100 (one script); 0 tokens a pair``, or ``adequacy: not
+    checked ...`` when it was off ("" when the report predates the check)."""
     if not found:
         return ""
     if found.get("method", "off") == "off":
         return (
-            "adequacy: not checked (--adequacy round_trip or judge sends a pair whose "
+            "adequacy: not checked (--adequacy checks, round_trip or judge sends a pair whose "
             "translation says something else to review)"
         )
-    return (
-        f"adequacy ({found['method']}): {found['checked']} checked, {found['low']} low, "
-        f"{found['unknown']} unknown: to review; {found['tokens_per_pair']:g} tokens a pair"
+    by_check = ", ".join(
+        f"{name.replace('_', ' ')} {n}" for name, n in (found.get("found") or {}).items()
     )
+    line = (
+        f"adequacy ({found['method']}): {found['checked']} checked, {found['low']} to review"
+        + (f" ({by_check})" if by_check else "")
+        + f", {found['unknown']} unknown"
+    )
+    blind = {k: n for k, n in (found.get("not_applicable") or {}).items() if n}
+    if blind:
+        line += "; cannot tell for " + ", ".join(
+            f"{n} by {name.replace('_', ' ')}" for name, n in blind.items()
+        )
+    return line + f"; {found['tokens_per_pair']:g} tokens a pair"
 
 
 def projection_line(counts: dict[str, int] | None) -> str:

@@ -5,10 +5,11 @@ S3-compatible server; credentials from the environment, ``AWS_ACCESS_KEY_ID`` an
 ``AWS_SECRET_ACCESS_KEY``, never from the URI) and the other URIs ``pyarrow.fs`` speaks
 (``gs://``, ``hdfs://``); any other scheme through ``fsspec`` when it is installed.
 
-An export to a URI is written to a local staging folder first (atomic parts, as locally), then
-published: every shard, then the card, then ``manifest.json`` last, each as one object (an
-object store shows a whole object or none). Shards of an earlier, larger export are deleted
-after the new manifest is in place, so a reader who follows the manifest never misses a file.
+An export to a URI is written to a local staging folder first (a version folder, as locally),
+then published: every shard of the new version, then ``manifest.json`` (the switch: an object
+store shows a whole object or none), then the card. The old version's objects are deleted after
+the new manifest is in place, so a reader who follows the manifest never misses a file; nothing
+else under the prefix is touched.
 """
 
 from __future__ import annotations
@@ -64,17 +65,24 @@ class ObjectStore:
     def _path(self, relative: str) -> str:
         return f"{self.root}/{relative}" if relative else self.root
 
-    def publish(self, folder: Path, last: tuple[str, ...] = ("README.md", "manifest.json")):
+    def publish(
+        self,
+        folder: Path,
+        stale: set[str] = frozenset(),  # type: ignore[assignment]
+        last: tuple[str, ...] = ("manifest.json", "README.md"),
+        hidden: tuple[str, ...] = (".parallelner-version",),
+    ) -> list[str]:
         """Upload every file under ``folder`` (relative names kept): the others first, then
-        ``last`` in its order; then delete the store's files that this upload did not write.
-        The relative names uploaded."""
+        ``last`` in its order; then delete ``stale`` (the old version's files, named by the
+        caller: never a file it did not write). Of the hidden files only ``hidden`` go (the
+        export's version mark). The relative names uploaded."""
         import pyarrow.fs as pafs
 
         local = pafs.LocalFileSystem()
         names = sorted(
             str(p.relative_to(folder)).replace(os.sep, "/")
             for p in folder.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
+            if p.is_file() and (not p.name.startswith(".") or p.name in hidden)
         )
         order = [n for n in names if n not in last] + [n for n in last if n in names]
         for name in order:
@@ -86,8 +94,8 @@ class ObjectStore:
                 source_filesystem=local,
                 destination_filesystem=self.fs,
             )
-        for stale in sorted(set(self.files()) - set(order)):
-            self.fs.delete_file(self._path(stale))
+        for name in sorted(stale - set(order)):
+            self.fs.delete_file(self._path(name))
         return order
 
     def files(self) -> list[str]:
@@ -104,6 +112,23 @@ class ObjectStore:
     def read_bytes(self, relative: str) -> bytes:
         with self.fs.open_input_stream(self._path(relative)) as stream:
             return stream.read()
+
+    def read_json(self, relative: str) -> dict | None:
+        """``relative`` as a JSON object; None when it is not there (or not an object)."""
+        import json
+
+        import pyarrow.fs as pafs
+
+        if self.fs.get_file_info(self._path(relative)).type != pafs.FileType.File:
+            return None
+        try:
+            found = json.loads(self.read_bytes(relative))
+        except ValueError:
+            raise ConfigError(
+                f"{public_uri(self.uri)}/{relative}: not JSON: this prefix holds something "
+                "else than a parallelner corpus; export to another one"
+            ) from None
+        return found if isinstance(found, dict) else None
 
 
 def _fsspec(uri: str):

@@ -46,12 +46,20 @@ def _judge_all(ref, method: str, candidates: list[Candidate]) -> tuple[list[Cand
     return asyncio.run(main())
 
 
-def test_off_by_default_and_the_report_says_not_checked(ref, sample_dir, tmp_path):
-    run(ref, sample_dir, tmp_path)
-    found = json.loads((tmp_path / "report.json").read_text())["filters"]["adequacy"]
+def test_free_checks_by_default_and_the_report_says_when_off(ref, sample_dir, tmp_path):
+    run(ref, sample_dir, tmp_path / "default")
+    report = json.loads((tmp_path / "default" / "report.json").read_text())
+    found = report["filters"]["adequacy"]
+    assert found["method"] == "checks" and found["checked"] == report["by_status"]["passed"]
+    assert found["tokens_per_pair"] == 0 and found["unknown"] == 0
+    # the sample's human Chinese says 103.7亿 (10.37 billion) for $103.7 million
+    assert found["found"]["numbers"] >= 1 and found["low"] >= 1
+    assert adequacy_line(found).startswith(f"adequacy (checks): {found['checked']} checked")
+    run(ref, sample_dir, tmp_path / "off", filters={"adequacy": "off"})
+    found = json.loads((tmp_path / "off" / "report.json").read_text())["filters"]["adequacy"]
     assert found["method"] == "off" and "not checked" in found["note"]
     assert adequacy_line(found).startswith("adequacy: not checked")
-    assert "adequacy: not checked" in render(gather(tmp_path))
+    assert "adequacy: not checked" in render(gather(tmp_path / "off"))
 
 
 @pytest.mark.parametrize("method", ["judge", "round_trip"])

@@ -39,9 +39,11 @@ def test_shards_load_with_pandas_pyarrow_and_datasets(run_dir, tmp_path):
     manifest = export_job(run_dir, tmp_path / "corpus", shard_rows=40)
     passed = _passed(run_dir)
     assert sum(manifest["counts"].values()) == len(passed) == 183
-    assert [s["rows"] for s in manifest["shards"] if s["path"].startswith("en-zh/")] == [40, 40, 11]
+    assert manifest["version"] == "v0001"
+    en_zh = [s["rows"] for s in manifest["shards"] if s["path"].startswith("v0001/en-zh/")]
+    assert en_zh == [40, 40, 11]
 
-    df = pd.read_parquet(tmp_path / "corpus" / "en-zh")
+    df = pd.read_parquet(tmp_path / "corpus" / "v0001" / "en-zh")
     assert len(df) == manifest["counts"]["en-zh"]
     row = next(r for _, r in df.iterrows() if len(r["tgt_entities"]) >= 2)
     c = passed[row["id"]]
@@ -53,8 +55,8 @@ def test_shards_load_with_pandas_pyarrow_and_datasets(run_dir, tmp_path):
     files = [str(tmp_path / "corpus" / s["path"]) for s in manifest["shards"]]
     table = ds.dataset(files, format="parquet").to_table()
     assert table.num_rows == 183 and set(table.column("id").to_pylist()) == set(passed)
-    every = ds.dataset(tmp_path / "corpus", format="parquet", exclude_invalid_files=True).to_table()
-    assert every.num_rows == 183
+    every = ds.dataset(tmp_path / "corpus" / "v0001", format="parquet").to_table()
+    assert every.num_rows == 183  # the version folder holds exactly the manifest's shards
 
     from datasets import load_dataset
 
@@ -92,10 +94,14 @@ def test_reexport_gives_byte_identical_shards(run_dir, tmp_path):
     b = export_job(run_dir, tmp_path / "b", shard_rows=30)
     assert [s["sha256"] for s in a["shards"]] == [s["sha256"] for s in b["shards"]]
     again = export_job(run_dir, tmp_path / "a", shard_rows=30)
-    assert again["shards"] == a["shards"]
+    assert again["version"] == "v0002" and not (tmp_path / "a" / "v0001").exists()
+    assert [(s["rows"], s["sha256"]) for s in again["shards"]] == [
+        (s["rows"], s["sha256"]) for s in a["shards"]
+    ]
 
 
-def test_a_crash_between_shards_leaves_no_partial_file(run_dir, tmp_path, monkeypatch):
+def test_a_crash_mid_export_leaves_the_previous_corpus_whole(run_dir, tmp_path, monkeypatch):
+    before = export_job(run_dir, tmp_path / "crash", shard_rows=40)
     real = corpus_module.select_rows
 
     def crashing(*args, **kwargs):
@@ -107,12 +113,14 @@ def test_a_crash_between_shards_leaves_no_partial_file(run_dir, tmp_path, monkey
     monkeypatch.setattr(corpus_module, "select_rows", crashing)
     with pytest.raises(RuntimeError, match="injected crash"):
         export_job(run_dir, tmp_path / "crash", shard_rows=30)
-    files = sorted((tmp_path / "crash").glob("*/*")) + sorted((tmp_path / "crash").glob("*/.*"))
-    assert len(files) >= 2  # 75 rows: at least two whole shards of 30 were finished
-    for path in files:  # whole shards only: no temporary file, no short shard
-        assert path.name.startswith("part-") and path.suffix == ".parquet", path
-        assert pq.read_table(path).num_rows == 30
-    assert not (tmp_path / "crash" / "manifest.json").exists()
+    assert json.loads((tmp_path / "crash" / "manifest.json").read_text()) == before
+    assert sorted(p.name for p in (tmp_path / "crash").iterdir()) == [
+        ".parallelner.lock", "README.md", "manifest.json", "v0001",
+    ]  # fmt: skip
+    on_disk = sorted((tmp_path / "crash" / "v0001").glob("*/*.parquet"))
+    assert [str(p.relative_to(tmp_path / "crash")) for p in on_disk] == sorted(
+        s["path"] for s in before["shards"]
+    )
 
 
 def test_a_corrected_span_that_no_longer_matches_is_refused_naming_the_candidate(run_dir, tmp_path):
@@ -146,10 +154,11 @@ def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path)
     class_map = tmp_path / "classes.json"
     class_map.write_text(json.dumps({"PER": {"class": "Person"}}))
     export_job(run_dir, tmp_path / "ax", fmt="alignxie", class_map=class_map)
-    lines = (tmp_path / "ax" / "en-zh" / "alignxie.jsonl").read_text().splitlines()
+    lines = (tmp_path / "ax" / "v0001" / "en-zh" / "alignxie.jsonl").read_text().splitlines()
     records = [json.loads(x) for x in lines]
     assert len(records) == 91
-    table = pq.read_table(tmp_path / "ax" / "en-zh" / "part-alignxie-00000.parquet").to_pylist()
+    shard = tmp_path / "ax" / "v0001" / "en-zh" / "part-alignxie-00000.parquet"
+    table = pq.read_table(shard).to_pylist()
     assert table == records
     passed = _passed(run_dir)
     for r in records:
@@ -188,7 +197,7 @@ def test_every_snippet_of_the_card_runs_as_printed(run_dir, tmp_path, monkeypatc
     assert len(first["df"]) == manifest["counts"]["en-zh"]
     assert first["table"].num_rows == 183
     assert first["corpus"].num_rows == manifest["counts"]["en-zh"]
-    second: dict = {}
+    second = dict(first)  # the second snippet goes on from the first, as a reader's session
     exec(snippets[1], second)
     names, corpus_hf = second["names"], second["corpus"]
     assert (

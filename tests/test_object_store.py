@@ -23,12 +23,13 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     uri = s3.uri("corpora/en-zh")
     first = cli("export", str(out), "--out", uri, "--shard-rows", "30", env=s3.env)
     assert first.returncode == 0, first.stderr
-    assert "in 4 shards -> s3://corpora/en-zh\n" in first.stdout  # no endpoint, no key
+    assert "in 4 shards -> s3://corpora/en-zh (v0001)\n" in first.stdout  # no endpoint, no key
     assert s3.secret not in first.stdout + first.stderr
     store = ObjectStore.open(uri)
     assert store.files() == [
-        "README.md", "en-zh/part-00000.parquet", "en-zh/part-00001.parquet",
-        "en-zh/part-00002.parquet", "en-zh/part-00003.parquet", "manifest.json",
+        "README.md", "manifest.json", "v0001/.parallelner-version",
+        "v0001/en-zh/part-00000.parquet", "v0001/en-zh/part-00001.parquet",
+        "v0001/en-zh/part-00002.parquet", "v0001/en-zh/part-00003.parquet",
     ]  # fmt: skip
     manifest = json.loads(store.read_bytes("manifest.json"))
     assert manifest == json.loads((tmp_path / "local" / "manifest.json").read_text())
@@ -38,24 +39,38 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
 
     # The tests run datasets offline (no hub); a trainer reading from its object store is not.
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
-    shards = "corpora/en-zh/en-zh/part-*.parquet"
+    shards = "corpora/en-zh/v0001/en-zh/part-*.parquet"
     assert len(s3.trainer_loads(shards, tmp_path / "hf")) == 91  # from 4 shards
 
-    # A smaller re-export: the shards it no longer has are gone once the manifest is written.
+    # A smaller re-export: a new version; the old one is gone once the manifest names the new
+    # one, and nothing else under the prefix is touched.
+    fs = s3.filesystem()
+    with fs.open_output_stream("corpora/en-zh/notes.txt") as fh:
+        fh.write(b"a user's own file")
     again = cli("export", str(out), "--out", uri, "--shard-rows", "100", env=s3.env)
     assert again.returncode == 0, again.stderr
-    assert store.files() == ["README.md", "en-zh/part-00000.parquet", "manifest.json"]
+    assert store.files() == [
+        "README.md", "manifest.json", "notes.txt", "v0002/.parallelner-version",
+        "v0002/en-zh/part-00000.parquet",
+    ]  # fmt: skip
+    shards = "corpora/en-zh/v0002/en-zh/part-*.parquet"
+    # another run folder's export is refused there
+    other = tmp_path / "other"
+    assert (
+        translate(sample_dir / "en-pud.iob2", other, ref.base_url, "--limit", "3").returncode == 0
+    )
+    refused = cli("export", str(other), "--out", uri, env=s3.env)
+    assert refused.returncode == 2 and "--replace" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and s3.secret not in refused.stderr
 
     import pandas as pd
     import pyarrow.dataset as ds
 
-    fs = s3.filesystem()
-    df = pd.read_parquet("corpora/en-zh/en-zh", filesystem=fs)
+    df = pd.read_parquet("corpora/en-zh/v0002/en-zh", filesystem=fs)
     assert len(df) == 91 == json.loads(store.read_bytes("manifest.json"))["counts"]["en-zh"]
-    table = ds.dataset("corpora/en-zh/en-zh", filesystem=fs, format="parquet").to_table()
+    table = ds.dataset("corpora/en-zh/v0002/en-zh", filesystem=fs, format="parquet").to_table()
     assert sorted(table.column("id").to_pylist()) == sorted(df["id"])
 
-    # part-00000 now holds 91 rows, not the 30 it held
     corpus = s3.trainer_loads(shards, tmp_path / "hf")
     assert len(corpus) == 91 and sorted(corpus["id"]) == sorted(df["id"])
     names = manifest["tag_names"]

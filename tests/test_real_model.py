@@ -5,6 +5,7 @@ rejection must say why; the model's own mistakes are its own (see benchmarks/rea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
@@ -12,8 +13,12 @@ import pytest
 from test_cli import cli
 
 from parallelner.candidate_store import CandidateStore
+from parallelner.config import load_settings
 from parallelner.filters import REASONS
-from parallelner.records import PROJECTION_METHODS
+from parallelner.filters.adequacy import Adequacy, check_adequacy, factor
+from parallelner.records import PROJECTION_METHODS, Candidate
+from parallelner.share import make_backend, resolve_structured_output
+from parallelner.translate import TranslateSettings
 
 pytestmark = pytest.mark.real_model
 MODEL = "qwen2.5-coder-1.5b-instruct"
@@ -56,3 +61,45 @@ def test_a_real_model_fails_nothing_and_every_passed_span_is_exact(
         else:
             assert c.reasons and set(c.reasons) <= set(REASONS), c.reasons
             assert c.raw_reply  # what the model said is kept for review
+
+
+# The inverted translations the model gave in the issue that asked for adequacy (issue 25),
+# each with a faithful one: (source, inverted, faithful).
+INVERTED = [
+    ("Not everyone can rise above it.", "没有人能超过它。", "并不是每个人都能超越它。"),
+    ("her two-year-old daughter", "她的两个年幼的女儿", "她两岁的女儿"),
+]
+
+
+def test_round_trip_sends_an_inverted_translation_to_review(real_model_url):
+    """``--adequacy round_trip`` with the real model: the inverted translation's back-translation
+    ("No one can exceed it.", "Her two young daughters") scores under 0.5 chrF and goes to
+    review; the faithful one scores higher."""
+    settings = load_settings(
+        overrides={"base_urls": [real_model_url], "model": MODEL, "cache": "off",
+                   "structured_output": "auto"},
+        env={},
+    )  # fmt: skip
+    settings, _ = resolve_structured_output(settings)
+    cfg = TranslateSettings(src_lang="", tgt_lang="", model=MODEL)
+
+    async def scores() -> list[tuple[Adequacy, Adequacy]]:
+        backend = make_backend(settings, None)
+        try:
+            found = []
+            for i, (source, inverted, faithful) in enumerate(INVERTED):
+                pair = []
+                for text in (inverted, faithful):
+                    c = Candidate(f"i{i}:en-zh", f"i{i}", "en", "zh", source, text, (), (),
+                                  "passed", confidence=1.0)  # fmt: skip
+                    pair.append(await check_adequacy(c, "round_trip", backend, cfg))
+                found.append((pair[0], pair[1]))
+            return found
+        finally:
+            await backend.aclose()
+
+    for (source, *_), (inverted, faithful) in zip(INVERTED, asyncio.run(scores()), strict=True):
+        assert inverted.score is not None and faithful.score is not None, source
+        assert factor(inverted, "round_trip") < 0.9, (source, inverted.score, inverted.back)
+        assert faithful.score > inverted.score, (source, faithful.score, inverted.score)
+        assert inverted.prompt_tokens > 0  # its cost is counted

@@ -1,19 +1,39 @@
-"""The dataset card (``CORPUS/README.md``) of an exported corpus."""
+"""The dataset card (``CORPUS/README.md``) of an exported corpus. Every value that comes from
+the run (labels, model names, prompt versions) is escaped: a card renders as Markdown and HTML
+on a hub, and a run folder's files may be written by any node of a shared file system."""
 
 from __future__ import annotations
+
+import html
+import re
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def md(value: object) -> str:
+    """``value`` as literal Markdown text: HTML escaped, Markdown punctuation backslashed, one
+    line."""
+    text = " ".join(str(value).split())
+    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def _table(manifest: dict) -> str:
     lines = ["| language pair | pairs | shards |", "|---|---|---|"]
+    folder = f"{manifest['version']}/" if manifest.get("version") else ""
     for pair, rows in manifest["counts"].items():
-        shards = sum(1 for s in manifest["shards"] if s["path"].startswith(f"{pair}/"))
-        lines.append(f"| {pair} | {rows:,} | {shards} |")
+        shards = sum(1 for s in manifest["shards"] if s["path"].startswith(f"{folder}{pair}/"))
+        lines.append(f"| {md(pair)} | {int(rows):,} | {shards} |")
     return "\n".join(lines)
 
 
 def dataset_card(manifest: dict) -> str:
     """Markdown: what the corpus holds, its columns, and how to load it three ways."""
     pair = next(iter(manifest["counts"]), "en-zh")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", pair):  # a folder name in the snippets below
+        pair = "en-zh"
+    version = manifest.get("version", "")
+    if not re.fullmatch(r"v\d+", version):
+        version = "v0001"
     review = manifest.get("review_report") or {}
     audit = review.get("audit") or {}
     quality = ""
@@ -29,14 +49,17 @@ def dataset_card(manifest: dict) -> str:
 
 Bilingual sentence pairs with named entities on both sides, made by translating annotated
 sentences with an LLM, projecting every entity into the translation, filtering by consistency
-checks and human review (parallelner {manifest["parallelner_version"]}, schema version
-{manifest["schema_version"]}, `--include {manifest["include"]}`).
+checks and human review (parallelner {md(manifest["parallelner_version"])}, schema version
+{md(manifest["schema_version"])}, include: {md(manifest["include"])}).
 
 {_table(manifest)}
 
-Labels: {", ".join(manifest["labels"]) or "-"}. Models: {", ".join(manifest["models"]) or "-"}.
-Prompt versions: {", ".join(manifest["prompt_versions"]) or "-"}. Shard checksums (sha256) and
-source files are in `manifest.json`.
+Labels: {", ".join(map(md, manifest["labels"])) or "-"}. Models:
+{", ".join(map(md, manifest["models"])) or "-"}. Prompt versions:
+{", ".join(map(md, manifest["prompt_versions"])) or "-"}. Shard checksums (sha256) and source
+files are in `manifest.json`, which names the current version folder ({version}): an export
+builds a new version beside the old one and switches the manifest to it in one step, so read
+the folder the manifest names, never a glob over this folder.
 {quality}
 ## Columns
 
@@ -56,24 +79,27 @@ source files are in `manifest.json`.
 From this folder:
 
 ```python
-import pandas as pd
-df = pd.read_parquet("{pair}")  # one language pair
+import json
+manifest = json.load(open("manifest.json"))
+version = manifest["version"]  # the current export ({version} when this card was written)
 
-import glob
+import pandas as pd
+df = pd.read_parquet(f"{{version}}/{pair}")  # one language pair
+
 import pyarrow.dataset as ds
-table = ds.dataset(sorted(glob.glob("*/part-*.parquet")), format="parquet").to_table()  # every pair
+shards = [s["path"] for s in manifest["shards"]]  # every pair
+table = ds.dataset(shards, format="parquet").to_table()
 
 from datasets import load_dataset
-corpus = load_dataset("parquet", data_files={{"train": "{pair}/part-*.parquet"}})["train"]
+files = f"{{version}}/{pair}/part-*.parquet"
+corpus = load_dataset("parquet", data_files={{"train": files}})["train"]
 ```
 
 For token classification, the tag names as a `ClassLabel` feature:
 
 ```python
-import json
-from datasets import ClassLabel, Sequence, load_dataset
-names = json.load(open("manifest.json"))["tag_names"]
-corpus = load_dataset("parquet", data_files={{"train": "{pair}/part-*.parquet"}})["train"]
+from datasets import ClassLabel, Sequence
+names = manifest["tag_names"]
 corpus = corpus.cast_column("tgt_tag_ids", Sequence(ClassLabel(names=names)))
 id2label = dict(enumerate(names))  # for the model's config; label2id the other way round
 ```

@@ -1,8 +1,6 @@
-"""Parquet shards: ``N`` rows each, written under a temporary name and renamed when complete.
-
-A crash never leaves a partial shard: the temporary file of an unfinished shard is removed on
-the way out, and a killed export's leftovers are removed by the next one.
-"""
+"""Parquet shards: ``N`` rows each, written under a temporary name and renamed when complete,
+into a version folder of their own (``export/corpus.py``): an unfinished export's folder is
+removed whole, by the export itself or by the next one."""
 
 from __future__ import annotations
 
@@ -13,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parallelner.atomic import TMP_PREFIX
 from parallelner.checksums import file_sha256
 
 ROW_GROUP = 5000
@@ -51,7 +50,7 @@ class ShardWriter:
         if not self._rows:
             return
         if self._writer is None:
-            self._tmp = self.folder / f".{self._path().name}.tmp"
+            self._tmp = self.folder / f"{TMP_PREFIX}{self._path().name}"
             self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
         self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
         self._in_shard += len(self._rows)
@@ -72,8 +71,6 @@ class ShardWriter:
         self._write_group()
         if self._writer is not None:
             self._finish_shard()
-        for stale in sorted(self.folder.glob(f"{self.prefix}-*.parquet"))[len(self.shards) :]:
-            stale.unlink()  # shards of an earlier, larger export
         return self.shards
 
     def abort(self) -> None:

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, replace
 
 from parallelner.config import FilterSettings
 from parallelner.filters.adequacy import (
+    LLM_METHODS,
     Adequacy,
     AdequacyCounts,
+    check_adequacy,
     factor,
-    judge_adequacy,
-    round_trip_adequacy,
+    free_checks,
 )
 from parallelner.filters.alignment import ENTITY_MISALIGNED, Alignment, check_alignment
 from parallelner.filters.copying import UNTRANSLATED, copy_share
@@ -27,7 +28,7 @@ from parallelner.filters.language import LanguageCounts, check_language
 from parallelner.filters.length import band, length_ratio, length_reason
 from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
 from parallelner.llm.backend import ChatBackend
-from parallelner.prompts import load_adequacy_prompt, load_alignment_prompt
+from parallelner.prompts import load_alignment_prompt
 from parallelner.records import Candidate
 from parallelner.recovery import confidence_factor
 from parallelner.reply import MalformedReply, parse_reply
@@ -123,8 +124,12 @@ class FilterContext:
         self.adequacy = AdequacyCounts(settings.adequacy)
 
     def judge(self, c: Candidate) -> Candidate:
-        """``c`` with the reasons of every check that fails it (a failed call stays failed)."""
-        return self._judge(c)[0]
+        """``c`` with the reasons of every check that fails it (a failed call stays failed),
+        and the free adequacy checks (``--adequacy checks``) on a passed one."""
+        c = self._judge(c)[0]
+        if c.status == "passed" and self.settings.adequacy == "checks":
+            return self._scaled(c, free_checks(c))
+        return c
 
     def _judge(self, c: Candidate) -> tuple[Candidate, Scores | None]:
         if c.status == "failed":
@@ -187,23 +192,21 @@ class FilterContext:
     async def _adequacy(self, c: Candidate) -> tuple[Candidate, Candidate | None]:
         """``c`` with its confidence scaled by its adequacy (``adequacy.factor``), and the
         back-translation the round-trip method made."""
-        backend, cfg = self._llm("adequacy")
         method = self.settings.adequacy
-        a: Adequacy
-        if method == "round_trip":
-            a = await round_trip_adequacy(c, backend, cfg)
-        else:
-            a = await judge_adequacy(c, backend, cfg.model, load_adequacy_prompt())
+        llm = self._llm("adequacy") if method in LLM_METHODS else (None, None)
+        a = await check_adequacy(c, method, *llm)
+        return self._scaled(c, a), a.back
+
+    def _scaled(self, c: Candidate, a: Adequacy) -> Candidate:
+        """``c`` with its confidence scaled by ``a`` and the tokens ``a`` cost (counted)."""
         self.adequacy.add(a, self.settings.min_adequacy)
-        scale = factor(a.score, method, self.settings.min_adequacy)
-        scaled = round((c.confidence or 0.0) * scale, 4)
-        c = replace(
+        scale = factor(a, self.settings.adequacy, self.settings.min_adequacy)
+        return replace(
             c,
             prompt_tokens=c.prompt_tokens + a.prompt_tokens,
             completion_tokens=c.completion_tokens + a.completion_tokens,
-            confidence=scaled,
+            confidence=round((c.confidence or 0.0) * scale, 4),
         )
-        return c, a.back
 
     async def _verify(self, c: Candidate, scores: Scores) -> Candidate:
         backend, cfg = self._llm("verify")
