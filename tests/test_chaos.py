@@ -324,7 +324,7 @@ def test_labels_are_escaped_in_the_labeling_config():
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next(ref, sample_dir, tmp_path):
     out = tmp_path / "out"
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "3").returncode == 0
-    leftover = out / "candidates" / ".part-dead-00000.parquet.tmp-99999"
+    leftover = out / "candidates" / ".parallelner-tmp-99999.part-dead-00000.parquet"
     leftover.write_bytes(b"half a part")
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "3").returncode == 0
     assert not leftover.exists()
