@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -258,5 +259,33 @@ def load_settings(
     settings = _apply(settings, dict(overrides or {}), "command line")
     from pydantic import SecretStr
 
+    check_ranges(settings)
     key = env.get(f"{ENV_PREFIX}API_KEY") or env.get("OPENAI_API_KEY")
     return replace(settings, api_key=SecretStr(key) if key else None)
+
+
+#: The smallest value of each number setting (and whether it may equal it).
+_RANGES: dict[str, tuple[float, bool, str]] = {
+    "concurrency": (1, True, "1 or more (requests in flight)"),
+    "workers": (0, True, "0 (one per core) or more"),
+    "timeout": (0, False, "more than 0 seconds"),
+    "max_retries": (0, True, "0 or more"),
+    "max_attempts": (1, True, "1 or more (0 would write every sample rejected unasked)"),
+    "max_tokens": (1, True, "1 or more"),
+    "rows_per_part": (1, True, "1 or more"),
+    "temperature": (0, True, "0 or more"),
+}
+
+
+def check_ranges(settings: Settings) -> None:
+    """ConfigError naming the flag, the variable and the config key of a number out of range,
+    before anything is written or sent."""
+    for name, (low, inclusive, what) in _RANGES.items():
+        value = getattr(settings, name)
+        ok = math.isfinite(value) and (value >= low if inclusive else value > low)
+        if not ok:
+            flag = name.replace("_", "-")
+            raise ConfigError(
+                f"--{flag} {value:g}: must be {what} (or {ENV_PREFIX}{name.upper()}, "
+                f"{name} in the config)"
+            )

@@ -124,6 +124,11 @@ def translate_job(
         raise ConfigError("no model: pass --model or set PARALLELNER_MODEL")
     check_direction(src_lang, tgt_lang)
     partition = Partition.parse(settings.partition, "partition")
+    if partition and limit is not None:
+        raise ConfigError(
+            f"--limit {limit} with --partition {partition}: the partition would be marked "
+            "finished with only part of its samples; drop --limit (or --partition)"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     command = f"parallelner translate {src_lang}-{tgt_lang}"
     if partition:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parallelner.atomic import write_text_atomically
+from parallelner.atomic import TMP_PREFIX, write_text_atomically
 from parallelner.errors import ConfigError
 from parallelner.records import Sample
 
@@ -75,9 +76,41 @@ def part_partition(part: Path) -> Partition | None:
     return Partition(int(m.group(1)), int(m.group(2))) if m else None
 
 
+def claim_count(out_dir: Path, partition: Partition | None) -> None:
+    """Claim the folder's partition count for every run into it (``OUT/partitions/count``):
+    the first run's claim wins atomically (a hard link never replaces a file), so two runs
+    with different N started at once cannot both go on; a run without partitions is refused
+    in a claimed folder, and a partition run in one that holds no claim stakes it."""
+    claim = out_dir / MARKERS / "count"
+    if partition is None:
+        if claim.exists():
+            theirs = claim.read_text(encoding="utf-8").strip()
+            raise ConfigError(
+                f"{out_dir} is claimed by partition runs of {theirs} ({claim}): run with "
+                f"--partition i/{theirs}, or use another folder"
+            )
+        return
+    claim.parent.mkdir(parents=True, exist_ok=True)
+    tmp = claim.with_name(f"{TMP_PREFIX}{os.getpid()}.count")
+    tmp.write_text(f"{partition.count}\n", encoding="utf-8")
+    try:
+        os.link(tmp, claim)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    theirs = claim.read_text(encoding="utf-8").strip()
+    if theirs != str(partition.count):
+        raise ConfigError(
+            f"{out_dir} is claimed by partition runs of {theirs} ({claim}), not of "
+            f"{partition.count}: use --partition i/{theirs}, or another folder"
+        )
+
+
 def check_folder(parts: Iterable[Path], partition: Partition | None, out_dir: Path) -> None:
     """Refuse to mix partitioned and whole-corpus runs, or two partition counts, in a folder:
-    their samples would overlap."""
+    their samples would overlap (the count is claimed first: ``claim_count``)."""
+    claim_count(out_dir, partition)
     for part in parts:
         other = part_partition(part)
         if partition is None and other is not None:
