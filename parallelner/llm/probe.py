@@ -22,6 +22,7 @@ from parallelner.llm.structured import (
     probe_params,
     refuses_the_request,
 )
+from parallelner.llm.wire import MalformedCompletion, parse_completion
 
 #: Words in a refusal that say it is about the structured-output request.
 _ABOUT_FORMAT = ("response_format", "json_schema", "json_object", "schema", "grammar", "guided")
@@ -78,11 +79,17 @@ async def _probe_one(
     ) as client:
         for mode in modes:
             try:
-                await client.chat.completions.create(
+                raw = await client.chat.completions.with_raw_response.create(
                     model=model,
                     messages=[{"role": "user", "content": PROBE_PROMPT}],
                     **probe_params(mode),  # type: ignore[arg-type]
                 )
+                parse_completion(raw.content, model)
+            except MalformedCompletion as e:
+                raise EndpointError(
+                    f"{url} answers, but {e}; check --base-url (an OpenAI-compatible server's "
+                    "/v1)"
+                ) from None
             except openai.APITimeoutError:
                 raise Unreachable(
                     f"{url} accepted the connection but did not answer within --timeout "

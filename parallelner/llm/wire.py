@@ -62,21 +62,53 @@ def request_key_of(model: str, prompt_version: str, messages: str, params: Froze
 
 
 class MalformedCompletion(ValueError):
-    """The server's reply is not a chat completion (not JSON, or no choices)."""
+    """The server's reply is not a chat completion of the expected shape."""
+
+
+#: The most tokens one call can report; a larger count is not a count (``1e20``, ``1e400``).
+MAX_TOKENS_REPORTED = 10_000_000
+
+
+def _tokens(usage: dict, name: str) -> int:
+    """A usage count, or 0 where the server sent no count or something that is not one
+    (``"abc"``, negative, ``1e20``): unknown, not negative, never a traceback."""
+    value = usage.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if value != value or not 0 <= value <= MAX_TOKENS_REPORTED or value != int(value):
+        return 0
+    return int(value)
 
 
 def parse_completion(raw: bytes, model: str) -> ChatReply:
-    """The reply's content, model and token counts from a chat completion's JSON bytes."""
+    """The reply's content, model and token counts from a chat completion's JSON bytes;
+    MalformedCompletion (one short line, with the start of the body) for anything else."""
+
+    def bad(why: str) -> MalformedCompletion:
+        snippet = raw[:120].decode("utf-8", "replace")
+        return MalformedCompletion(f"not a chat completion ({why}): {snippet!r}")
+
     try:
         data = json.loads(raw)
-        message = data["choices"][0]["message"]
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        snippet = raw[:120].decode("utf-8", "replace")
-        raise MalformedCompletion(f"not a chat completion ({e!r}): {snippet!r}") from None
-    usage = data.get("usage") or {}
+    except (ValueError, RecursionError):
+        raise bad("not JSON") from None
+    if not isinstance(data, dict):
+        raise bad(f"a JSON {type(data).__name__}, not an object")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise bad("no choices")
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise bad(f"message is a {type(message).__name__}, not an object")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise bad(f"content is a {type(content).__name__}, not a string")
+    usage = data.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    named = data.get("model")
     return ChatReply(
-        content=message.get("content") or "",
-        model=data.get("model") or model,
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
+        content=content or "",
+        model=named if isinstance(named, str) and named else model,
+        prompt_tokens=_tokens(usage, "prompt_tokens"),
+        completion_tokens=_tokens(usage, "completion_tokens"),
     )
