@@ -28,6 +28,7 @@ from parallelner.errors import (
 from parallelner.formats import FORMATS
 from parallelner.llm.structured import STRUCTURED_OUTPUTS
 from parallelner.locks import LockHeld
+from parallelner.redact import redact_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -643,13 +644,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         return handler[args.command](args, console)
     except InputError as e:
-        print(e, file=sys.stderr)
+        print(redact_error(str(e)), file=sys.stderr)
         return 2
     except (ConfigError, EndpointError, ReviewServerError, LockHeld) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {redact_error(str(e))}", file=sys.stderr)
         return next(code for kind, code in EXIT_CODES if isinstance(e, kind))
     except OSError as e:
-        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        print(f"error: {redact_error(describe_os_error(e))}", file=sys.stderr)
         return 6
     except KeyboardInterrupt:
         print("interrupted: finished parts are kept; rerun to resume", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from parallelner.errors import ConfigError
 from parallelner.formats import ReadOptions, parse_columns, parse_label_names
 from parallelner.llm.structured import check_mode
+from parallelner.redact import remember
 
 if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--help`
     from pydantic import SecretStr
@@ -260,7 +261,9 @@ def load_settings(
     from pydantic import SecretStr
 
     check_ranges(settings)
+    check_urls(settings.base_urls)
     key = env.get(f"{ENV_PREFIX}API_KEY") or env.get("OPENAI_API_KEY")
+    remember(key)  # redacted from every server text we store or print
     return replace(settings, api_key=SecretStr(key) if key else None)
 
 
@@ -275,6 +278,31 @@ _RANGES: dict[str, tuple[float, bool, str]] = {
     "rows_per_part": (1, True, "1 or more"),
     "temperature": (0, True, "0 or more"),
 }
+
+
+def check_urls(urls: tuple[str, ...]) -> None:
+    """ConfigError for a base URL that is no http(s) URL, or that holds credentials (they would
+    reach logs and reports; the key goes in PARALLELNER_API_KEY), naming it without them."""
+    from urllib.parse import urlsplit
+
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # ValueError for a port that is not a number
+        except ValueError:
+            parts, port = None, None
+        shown = url
+        if parts is not None and (parts.username or parts.password):
+            host = parts.hostname or ""
+            shown = f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
+            raise ConfigError(
+                f"--base-url {shown}: credentials do not go in the URL; set "
+                f"{ENV_PREFIX}API_KEY (or OPENAI_API_KEY) to the key"
+            )
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"--base-url {shown!r}: not an http(s) URL (e.g. http://127.0.0.1:8000/v1)"
+            )
 
 
 def check_ranges(settings: Settings) -> None:

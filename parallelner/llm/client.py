@@ -13,7 +13,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx2
 import openai
@@ -35,6 +35,7 @@ from parallelner.llm.wire import (
     request_key_of,
 )
 from parallelner.open_files import allow_open_files
+from parallelner.redact import redact, redact_error
 
 # How long an endpoint that refused a connection or answered 5xx is passed over.
 COOLDOWN_SECONDS = 2.0
@@ -229,7 +230,8 @@ class ChatClient:
         except (TimeoutError, openai.APIError) as e:
             self.stats.failures += 1
             self._stop_if_dead(e)
-            raise LLMCallFailed(f"{type(e).__name__}: {getattr(e, 'message', e)}") from None
+            said = redact_error(f"{type(e).__name__}: {getattr(e, 'message', e)}")
+            raise LLMCallFailed(said) from None
         self._succeeded = True
         if self.cache is not None:
             self.cache.put(key, prompt_version, reply)
@@ -269,6 +271,7 @@ class ChatClient:
         detail = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
         if cause is not None:
             detail += f" ({str(cause).strip() or type(cause).__name__})"
+        detail = redact_error(detail)
         if unreachable:
             raise EndpointError(
                 f"cannot reach {urls}: {detail}; check --base-url and that the server is up, "
@@ -289,6 +292,7 @@ class ChatClient:
             response = await endpoint.route.post(body)
             try:
                 reply = parse_completion(response.content, model)
+                reply = replace(reply, content=redact(reply.content))  # an echoed key
             except MalformedCompletion as e:
                 raise openai.APIResponseValidationError(response, None, message=str(e)) from None
         except Exception as raised:

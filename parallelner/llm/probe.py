@@ -23,6 +23,7 @@ from parallelner.llm.structured import (
     refuses_the_request,
 )
 from parallelner.llm.wire import MalformedCompletion, parse_completion
+from parallelner.redact import redact_error
 
 #: Words in a refusal that say it is about the structured-output request.
 _ABOUT_FORMAT = ("response_format", "json_schema", "json_object", "schema", "grammar", "guided")
@@ -65,7 +66,7 @@ def _message(exc: openai.APIStatusError) -> str:
     text = body.get("message") if isinstance(body, dict) else None
     if not isinstance(text, str):
         text = getattr(exc, "message", "") or str(exc)
-    return " ".join(text.split())[:200]
+    return redact_error(" ".join(text.split()))[:200]
 
 
 async def _probe_one(
@@ -87,8 +88,8 @@ async def _probe_one(
                 parse_completion(raw.content, model)
             except MalformedCompletion as e:
                 raise EndpointError(
-                    f"{url} answers, but {e}; check --base-url (an OpenAI-compatible server's "
-                    "/v1)"
+                    f"{url} answers, but {redact_error(str(e))}; check --base-url (an "
+                    "OpenAI-compatible server's /v1)"
                 ) from None
             except openai.APITimeoutError:
                 raise Unreachable(
@@ -98,7 +99,7 @@ async def _probe_one(
                 ) from None
             except openai.APIConnectionError as e:
                 cause = e.__cause__ or e.__context__
-                detail = str(cause).strip() if cause else ""
+                detail = redact_error(str(cause).strip()) if cause else ""
                 raise Unreachable(
                     f"cannot reach {url}: {detail or 'connection failed'}; check --base-url and "
                     "that the server is up, then rerun"

@@ -20,6 +20,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
 from parallelner.errors import ConfigError, ReviewServerError
+from parallelner.redact import redact_error
 
 T = TypeVar("T")
 URL_ENV, KEY_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"
@@ -98,7 +99,8 @@ class LabelStudioServer:
                     f"{what}: Label Studio at {self.url} kept failing for "
                     f"{self.retry_seconds:.0f} s (HTTP {e.status_code}); rerun to resume"
                 ) from None
-            raise ReviewServerError(f"{what}: HTTP {e.status_code}: {e.body}") from None
+            said = redact_error(" ".join(str(e.body).split()))[:300]
+            raise ReviewServerError(f"{what}: HTTP {e.status_code}: {said}") from None
         except httpx.TransportError as e:
             raise ReviewServerError(
                 f"{what}: Label Studio at {self.url} is unreachable ({type(e).__name__}) after "
