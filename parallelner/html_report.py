@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -102,6 +104,9 @@ def _svg(fig) -> str:
 
 
 def _figure(n: int, height: float = 2.6):
+    # matplotlib's font cache in a folder of ours, not the user's ~/.cache or ~/.config
+    if not os.environ.get("MPLCONFIGDIR"):
+        os.environ["MPLCONFIGDIR"] = str(_mpl_dir())
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,6 +115,12 @@ def _figure(n: int, height: float = 2.6):
     plt.rcParams.update({"svg.fonttype": "none", "font.size": 9})
     fig, axes = plt.subplots(1, max(1, n), figsize=(4.2 * max(1, n), height), squeeze=False)
     return fig, list(axes[0])
+
+
+def _mpl_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"parallelner-matplotlib-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def confidence_plot(data: ReportData) -> str:
@@ -196,17 +207,35 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _numbers(found: dict, *names: str) -> bool:
+    """Whether every one of ``names`` in ``found`` is a number (a report.json written by
+    review pull; one written by anyone else is not rendered: the page never trusts it)."""
+    return all(
+        isinstance(v := found.get(n), int | float) and not isinstance(v, bool) for n in names
+    )
+
+
 def _review_section(data: ReportData) -> str:
     review = data.review
     if not review:
         return '<p class="note">No review yet (review pull writes review/report.json).</p>'
+    if not _numbers(review, "reviewed", "passed", "conflicts") or not isinstance(
+        review.get("by_status"), dict
+    ):
+        return '<p class="note">review/report.json is not as review pull writes it: not shown.</p>'
     parts = [
         f"<p>{review['reviewed']:,} of {review['passed']:,} passed pairs reviewed: "
-        f"{html.escape(json.dumps(review['by_status']))}; {review['conflicts']} conflicts.</p>"
+        f"{html.escape(json.dumps(review['by_status']))}; {review['conflicts']:,} conflicts.</p>"
     ]
     audit = review.get("audit") or {}
-    if audit.get("precision") is None:
+    if not isinstance(audit, dict) or audit.get("precision") is None:
         parts.append('<p class="note">No audited pair reviewed yet: no precision estimate.</p>')
+    elif not (
+        _numbers(audit, "audited_approved", "audited_reviewed", "auto_accepted", "precision")
+        and _pair_of_numbers(audit.get("ci95"))
+        and _pair_of_numbers(audit.get("expected_bad_pairs_ci95"))
+    ):
+        parts.append('<p class="note">The audit figures are not as review pull writes them.</p>')
     else:
         low, high = audit["ci95"]
         bad_low, bad_high = audit["expected_bad_pairs_ci95"]
@@ -218,6 +247,21 @@ def _review_section(data: ReportData) -> str:
             f"{bad_low:.0f} to {bad_high:.0f}.</p>"
         )
     return "".join(parts)
+
+
+def _fixed(value: object) -> str:
+    """``12.3`` for a number; anything else as its text (escaped by the table)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _pair_of_numbers(value: object) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    )
 
 
 def render(data: ReportData) -> str:
@@ -241,8 +285,8 @@ def render(data: ReportData) -> str:
             r.get("translated", 0),
             r.get("requests", 0),
             r.get("cache_hits", 0),
-            f"{r.get('requests_per_second', 0):.1f}",
-            f"{r.get('wall_seconds', 0):.1f}",
+            _fixed(r.get("requests_per_second", 0)),
+            _fixed(r.get("wall_seconds", 0)),
         ]
         for i, r in enumerate(data.runs)
     ]

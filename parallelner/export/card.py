@@ -26,6 +26,19 @@ def _table(manifest: dict) -> str:
     return "\n".join(lines)
 
 
+def _audit_figures(audit: object) -> bool:
+    """Whether ``audit`` holds the numbers review pull writes (anything else is not shown)."""
+    if not isinstance(audit, dict):
+        return False
+    ci = audit.get("ci95")
+    numbers = [audit.get("audited_approved"), audit.get("audited_reviewed"), audit.get("precision")]
+    if isinstance(ci, list | tuple) and len(ci) == 2:
+        numbers += list(ci)
+    else:
+        return False
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers)
+
+
 def dataset_card(manifest: dict) -> str:
     """Markdown: what the corpus holds, its columns, and how to load it three ways."""
     pair = next(iter(manifest["counts"]), "en-zh")
@@ -35,9 +48,9 @@ def dataset_card(manifest: dict) -> str:
     if not re.fullmatch(r"v\d+", version):
         version = "v0001"
     review = manifest.get("review_report") or {}
-    audit = review.get("audit") or {}
+    audit = review.get("audit") if isinstance(review, dict) else None
     quality = ""
-    if audit.get("precision") is not None:
+    if _audit_figures(audit):
         low, high = audit["ci95"]
         quality = (
             f"\nAudit: {audit['audited_approved']} of {audit['audited_reviewed']} audited "
