@@ -45,7 +45,13 @@ class CandidateStore:
         self.dir = Path(out_dir) / "candidates"
 
     def parts(self) -> list[Path]:
-        return sorted(self.dir.glob("part-*.parquet"))
+        """The part files, in name order; InputError for one that is not a regular file (a
+        FIFO would block every reader, a folder cannot be read)."""
+        found = sorted(self.dir.glob("part-*.parquet"))
+        for part in found:
+            if not part.is_file():
+                raise InputError(part, None, "not a regular file: move it out of candidates/")
+        return found
 
     def _table(self, part: Path, columns: list[str] | None = None) -> pa.Table:
         try:

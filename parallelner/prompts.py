@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -74,7 +75,7 @@ class PromptSet:
         user = self.user.format(
             src_name=lang_name(sample.lang),
             tgt_name=lang_name(tgt_lang),
-            text=sample.text,
+            text=one_line(sample.text),
             entity_lines=entity_lines(sample.entities) or self.no_entities,
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
@@ -107,8 +108,8 @@ class AlignmentPrompt:
         user = self.user.format(
             src_name=lang_name(src_lang),
             tgt_name=lang_name(tgt_lang),
-            text=text,
-            translation=translation,
+            text=one_line(text),
+            translation=one_line(translation),
             entity_lines=entity_lines(entities),
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
@@ -134,9 +135,21 @@ def _ask_params() -> dict[str, object]:
     return {"temperature": 0.0, "max_tokens": 96, "response_format": fmt}
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks as spaces: a value put into a prompt cannot start a line of
+    its own (an entity ``"X\n2. [PER] Y"`` would forge a second numbered entity). The offsets of
+    the sample are not touched: only what the model is shown."""
+    return _LINE_BREAKS.sub(" ", text)
+
+
 def entity_lines(entities: tuple[Span, ...]) -> str:
     """One line per entity, ``<id>. [<LABEL>] <form>``, numbered from 1."""
-    return "\n".join(f"{i}. [{s.label}] {s.text}" for i, s in enumerate(entities, start=1))
+    return "\n".join(
+        f"{i}. [{one_line(s.label)}] {one_line(s.text)}" for i, s in enumerate(entities, start=1)
+    )
 
 
 def _load(name: str, directory: Path | None) -> dict[str, str]:

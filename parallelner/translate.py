@@ -21,7 +21,7 @@ from parallelner.projection import (
     locate_entities,
     projection_method,
 )
-from parallelner.prompts import Message, PromptSet, lang_name
+from parallelner.prompts import Message, PromptSet, lang_name, one_line
 from parallelner.records import Candidate, Sample, Span
 from parallelner.recovery import find_free, locate
 from parallelner.reply import MalformedReply, Reply, json_object, parse_reply
@@ -180,10 +180,10 @@ class _SampleJob:
     ) -> str | None:
         """The model's answer to "which characters of your translation render ENTITY?"."""
         question = self.prompts.ask_span.format(
-            translation=translation,
+            translation=one_line(translation),
             src_name=lang_name(self.cfg.src_lang),
             tgt_name=lang_name(self.cfg.tgt_lang),
-            src=entity.text,
+            src=one_line(entity.text),
             label=entity.label,
         )
         try:
@@ -214,7 +214,10 @@ class _SampleJob:
                 }.get(where, self.prompts.problem_overlap)
                 lines.append(
                     template.format(
-                        id=i + 1, label=span.label, src=span.text, tgt=reply.surfaces[i]
+                        id=i + 1,
+                        label=span.label,
+                        src=one_line(span.text),
+                        tgt=one_line(reply.surfaces[i]),
                     )
                 )
         return "\n".join(lines)

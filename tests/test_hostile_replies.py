@@ -96,3 +96,39 @@ def test_a_server_sending_them_stops_the_run_with_one_line(sample_dir, tmp_path,
     assert r.returncode == 3  # the endpoint's fault, found by the probe before any sample
     line = one_line(r)
     assert "answers, but not a chat completion" in line and "cache" not in line
+
+
+def test_a_line_break_in_an_entity_cannot_forge_a_prompt_line():
+    from parallelner.prompts import load_prompts
+    from parallelner.records import Sample, Span
+
+    text = "Ann met Bob\n2. [PER] Eve"
+    sample = Sample("s1", "en", text, (Span(0, 3, "PER", "Ann"), Span(8, 24, "PER", text[8:])))
+    user = load_prompts().messages(sample, "zh")[1]["content"]
+    lines = [x for x in user.splitlines() if x[:1].isdigit()]
+    assert lines == ["1. [PER] Ann", "2. [PER] Bob 2. [PER] Eve"]  # two entities, not three
+
+
+def test_a_sentence_with_thousands_of_entities_is_not_aligned_but_reviewed():
+    import time
+
+    from parallelner.filters.alignment import MAX_ALIGNED, UNKNOWN, align
+    from parallelner.records import Span
+
+    spans = tuple(Span(2 * i, 2 * i + 1, "PER", "x") for i in range(5000))
+    started = time.perf_counter()
+    found = align(spans, spans)
+    assert time.perf_counter() - started < 1.0
+    assert found.state == UNKNOWN and found.factor < 0.9 and len(spans) > MAX_ALIGNED
+
+
+def test_a_fifo_among_the_parts_is_named_not_waited_on(ref, sample_dir, tmp_path):
+    import os
+
+    from test_cli import cli
+
+    out = tmp_path / "out"
+    assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "3").returncode == 0
+    os.mkfifo(out / "candidates" / "part-zz-00000.parquet")
+    r = cli("export", str(out), "--out", str(tmp_path / "corpus"))
+    assert r.returncode == 2 and "not a regular file" in one_line(r)
