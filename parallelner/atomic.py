@@ -9,10 +9,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:  # pyarrow is imported by the writer that needs it, not by `--help`
+    import pyarrow as pa
 
 #: How every temporary file of ours begins.
 TMP_PREFIX = ".parallelner-tmp-"
@@ -50,6 +50,8 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 def write_table_atomically(table: pa.Table, path: Path, **options: object) -> None:
     """Write ``table`` to ``path`` as Parquet (``options`` go to ``pq.write_table``)."""
+    import pyarrow.parquet as pq
+
     tmp = _tmp(path)
     try:
         pq.write_table(table, tmp, **options)  # type: ignore[arg-type]

@@ -86,7 +86,7 @@ def claim_count(out_dir: Path, partition: Partition | None) -> None:
         if claim.exists():
             theirs = claim.read_text(encoding="utf-8").strip()
             raise ConfigError(
-                f"{out_dir} is claimed by partition runs of {theirs} ({claim}): run with "
+                f"{out_dir} holds partitions of {theirs} ({claim}): run with "
                 f"--partition i/{theirs}, or use another folder"
             )
         return
@@ -102,7 +102,7 @@ def claim_count(out_dir: Path, partition: Partition | None) -> None:
     theirs = claim.read_text(encoding="utf-8").strip()
     if theirs != str(partition.count):
         raise ConfigError(
-            f"{out_dir} is claimed by partition runs of {theirs} ({claim}), not of "
+            f"{out_dir} holds partitions of {theirs} ({claim}), not of "
             f"{partition.count}: use --partition i/{theirs}, or another folder"
         )
 

@@ -217,7 +217,7 @@ class _SampleJob:
                         id=i + 1,
                         label=span.label,
                         src=one_line(span.text),
-                        tgt=one_line(reply.surfaces[i]),
+                        tgt=reply.surfaces[i] and one_line(reply.surfaces[i]),
                     )
                 )
         return "\n".join(lines)

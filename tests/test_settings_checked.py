@@ -51,7 +51,7 @@ def test_two_partition_counts_started_together_cannot_both_run(ref, sample_dir, 
     codes = sorted(code for code, _ in results)
     assert codes == [0, 2], results
     refused = next(err for code, err in results if code == 2)
-    assert "is claimed by partition runs of" in refused and "Traceback" not in refused
+    assert "holds partitions of" in refused and "Traceback" not in refused
     whole = cli(*args)  # and a run without partitions is refused there too
     assert whole.returncode == 2 and "--partition i/" in one_line(whole)
 

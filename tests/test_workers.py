@@ -140,14 +140,16 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
     assert f"corpus: s3://corpora/pud-partitioned  ({{'en-zh': {rows}}})" in output
     import pandas as pd
 
-    corpus = pd.read_parquet("corpora/pud-partitioned/en-zh", filesystem=s3.filesystem())
+    version = manifest["version"]
+    corpus = pd.read_parquet(f"corpora/pud-partitioned/{version}/en-zh", filesystem=s3.filesystem())
     assert len(corpus) == rows and corpus["id"].is_unique  # each pair once, from the store
     import datasets
 
     # datasets runs offline in the tests (no hub); from an object store it reads over HTTP:
     # the only address here is the S3 server on 127.0.0.1.
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
-    loaded = s3.trainer_loads("corpora/pud-partitioned/en-zh/part-*.parquet", tmp_path / "hf")
+    shards = f"corpora/pud-partitioned/{version}/en-zh/part-*.parquet"
+    loaded = s3.trainer_loads(shards, tmp_path / "hf")
     assert sorted(loaded["id"]) == sorted(corpus["id"])
     # Each worker translated against its own node (from its environment): both were used.
     assert used["node-a"] > 0 and used["node-b"] > 0, used
