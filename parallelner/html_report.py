@@ -163,20 +163,24 @@ def label_plot(data: ReportData) -> str:
     return _svg(fig)
 
 
+def _number(value: object) -> float:
+    """A figure of report.json's run history as a number (0 where it is none)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def runs_plot(data: ReportData) -> str:
     fig, axes = _figure(2)
     names = [f"{i + 1}\n{r.get('command', '?')}" for i, r in enumerate(data.runs)]
-    axes[0].bar(names, [r.get("requests_per_second", 0) for r in data.runs], color="#f58518")
+    axes[0].bar(names, [_number(r.get("requests_per_second")) for r in data.runs], color="#f58518")
     axes[0].set_title("requests/s per run")
-    axes[1].bar(names, [r.get("requests", 0) for r in data.runs], label="requests")
-    axes[1].bar(
-        names,
-        [r.get("cache_hits", 0) for r in data.runs],
-        bottom=[r.get("requests", 0) for r in data.runs],
-        label="from cache",
-    )
+    requests = [_number(r.get("requests")) for r in data.runs]
+    hits = [_number(r.get("cache_hits")) for r in data.runs]
+    axes[1].bar(names, requests, label="requests")
+    axes[1].bar(names, hits, bottom=requests, label="from cache")
     axes[1].set_title("calls per run")
-    axes[1].legend(frameon=False)
+    top = max((a + b for a, b in zip(requests, hits, strict=True)), default=0.0)
+    axes[1].set_ylim(0, max(1.0, top * 1.3))  # room above the bars for the legend
+    axes[1].legend(frameon=False, loc="upper center", ncols=2)
     return _svg(fig)
 
 
@@ -303,7 +307,8 @@ def render(data: ReportData) -> str:
         '<p class="note">Passed pairs below the dashed line go to review (review push '
         "--low-confidence); the rest are audited at --audit-rate.</p>",
         confidence_plot(data),
-        f"<p>{html.escape(adequacy_line(data.adequacy) or 'adequacy: not recorded')}.</p>",
+        f"<p>Last run: {html.escape(adequacy_line(data.adequacy) or 'adequacy: not recorded')}"
+        ".</p>",
         f"<p>{html.escape(projection_line(c.get('projection')))}</p>"
         if c.get("projection")
         else "",
