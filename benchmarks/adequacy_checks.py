@@ -64,10 +64,13 @@ def model_candidates() -> list[Candidate]:
     return found
 
 
-def labels() -> dict[str, bool]:
-    """A person's reading of the model's EN→ZH pairs: id → good."""
+LABELS = DATA / "real-model-adequacy-labels.tsv"
+
+
+def labels(path: Path = LABELS) -> dict[str, bool]:
+    """A person's reading of a model's pairs (``id<TAB>good|bad<TAB>why``): id → good."""
     out = {}
-    for line in (DATA / "real-model-adequacy-labels.tsv").read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             ident, verdict, *_ = line.split("\t")
             out[ident] = verdict == "good"

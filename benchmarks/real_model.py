@@ -23,6 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
+from adequacy_checks import labels as read_labels
 from common import print_recoveries, recovery_figures
 
 from parallelner.candidate_store import CandidateStore
@@ -94,17 +95,6 @@ def _rank(a: Adequacy) -> float:
     return -1.0 if a.score is None and a.prompt_tokens else (1.0 if a.score is None else a.score)
 
 
-def _labels(path: Path | None) -> dict[str, bool]:
-    if path is None:
-        return {}
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            ident, verdict, *_ = line.split("\t")
-            out[ident] = verdict == "good"
-    return out
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--base-url", default="http://127.0.0.1:8091/v1")
@@ -114,7 +104,7 @@ def main() -> None:
     p.add_argument("--labels", type=Path, help="id<TAB>good|bad<TAB>why, per passed pair")
     p.add_argument("--directions", default="en-zh,zh-en")
     args = p.parse_args()
-    labels = _labels(args.labels)
+    labels = read_labels(args.labels) if args.labels else {}
     settings = _settings(args)
     # The mode translate's probe picks, for the adequacy calls and the printout (one probe).
     probed_settings, probed = resolve_structured_output(settings)
