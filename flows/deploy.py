@@ -3,7 +3,7 @@
     PREFECT_API_URL=http://127.0.0.1:4200/api python -m flows.deploy --config my-corpus.toml
 
 build_corpus nightly, review pull every 30 minutes, export every morning. For a work pool
-instead of this process, see the README ("Deployments").
+instead of this process, see docs/flows.md ("Deployments").
 """
 
 from __future__ import annotations

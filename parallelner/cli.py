@@ -96,7 +96,8 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
     f.add_argument(
         "--min-length-ratio",
         type=float,
-        help="override every pair's band minimum (default: the band measured for the pair, README)",
+        help="override every pair's band minimum (default: the band measured for the pair, "
+        "docs/filters.md)",
     )
     f.add_argument("--max-length-ratio", type=float, help="override every pair's band maximum")
     f.add_argument(
@@ -226,15 +227,40 @@ def _load(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, overrides)
 
 
+def _version() -> str:
+    from parallelner import __version__
+
+    return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parallelner", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="parallelner",
+        description=__doc__.split("\n")[0],
+        epilog="Exit codes: 0 done; 2 a mistake in the command, its files or settings; 3 the "
+        "LLM endpoint; 4 Label Studio; 5 a folder or project in use by another run; 6 the "
+        "machine (disk full, permissions); 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"parallelner {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("translate", help="translate + project + filter into DIR/candidates")
-    t.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    t.add_argument("--src-lang", required=True)
-    t.add_argument("--tgt-lang", required=True)
-    t.add_argument("--out", required=True, type=Path, metavar="DIR")
+    t.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="INPUT",
+        help="annotated corpus files (CoNLL/IOB2/BIOES/BMES, char-level, JSONL, Parquet)",
+    )
+    t.add_argument("--src-lang", required=True, help="language code of INPUT, e.g. en")
+    t.add_argument("--tgt-lang", required=True, help="language code to translate into, e.g. zh")
+    t.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="the run folder: candidates/, cache/, report.json (resumed when it exists)",
+    )
     t.add_argument(
         "--on-bad-record",
         choices=("fail", "skip"),
@@ -278,20 +304,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     i.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
-    f = sub.add_parser("filter", help="re-run the filters on DIR's candidates, no LLM calls")
-    f.add_argument("out", type=Path, metavar="DIR")
+    f = sub.add_parser(
+        "filter",
+        help="re-run the filters on DIR's candidates (LLM calls only for --verify, "
+        "--round-trip, --adequacy round_trip|judge)",
+    )
+    f.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
     _settings_flags(f, translate=False)
 
     r = sub.add_parser("reference-server", help="the OpenAI-compatible reference endpoint")
-    r.add_argument("--pairs", type=Path, default=SAMPLE_DIR / "pud-pairs.jsonl")
-    r.add_argument("--host", default="127.0.0.1")
-    r.add_argument("--port", type=int, default=8000)
+    r.add_argument(
+        "--pairs",
+        type=Path,
+        default=SAMPLE_DIR / "pud-pairs.jsonl",
+        help="pairs JSONL whose human translations it answers with (default: the sample's)",
+    )
+    r.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    r.add_argument("--port", type=int, default=8000, help="port to bind, 0 for any (8000)")
     r.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
     r.add_argument(
         "--faults",
         type=Path,
         help='JSON file: {pair_id: "kind[:times]"} or {pair_id: {"kind": ..., "times": ...}}; '
-        "kinds in the README (The reference endpoint)",
+        "kinds in docs/endpoints.md (The reference endpoint)",
     )
     r.add_argument("--api-key-env", help="require the key held in this environment variable")
     r.add_argument("--ready-file", type=Path, help="write {port, pid} here once bound")
@@ -299,8 +334,13 @@ def _parser() -> argparse.ArgumentParser:
     rv = sub.add_parser("review", help="human review in Label Studio").add_subparsers(
         dest="review_command", required=True
     )
-    push = rv.add_parser("push", help="push routed candidates as Label Studio tasks")
-    push.add_argument("out", type=Path, metavar="DIR")
+    push = rv.add_parser(
+        "push",
+        help="push routed candidates as Label Studio tasks",
+        description="Push routed candidates as tasks to the Label Studio at LABEL_STUDIO_URL, "
+        "with the token in LABEL_STUDIO_API_KEY.",
+    )
+    push.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
     push.add_argument("--project", required=True, help="Label Studio project title")
     push.add_argument(
         "--routing",
@@ -322,9 +362,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     push.add_argument("--seed", type=int, default=0, help="seed of the audit sample")
     push.add_argument("--chunk-size", type=int, default=200, help="tasks per import request")
-    pull = rv.add_parser("pull", help="read finished annotations back as decisions")
-    pull.add_argument("out", type=Path, metavar="DIR")
-    pull.add_argument("--project", required=True)
+    pull = rv.add_parser(
+        "pull",
+        help="read finished annotations back as decisions",
+        description="Read the finished annotations of the Label Studio at LABEL_STUDIO_URL "
+        "(token in LABEL_STUDIO_API_KEY) into DIR/review/decisions.parquet.",
+    )
+    pull.add_argument("out", type=Path, metavar="DIR", help="the run folder that was pushed")
+    pull.add_argument("--project", required=True, help="Label Studio project title")
     for p in (push, pull):
         p.add_argument(
             "--retry-seconds",
@@ -333,10 +378,10 @@ def _parser() -> argparse.ArgumentParser:
             help="how long to retry while Label Studio is down, each retry announced (120)",
         )
     rep = rv.add_parser("report", help="review progress and the audit precision estimate")
-    rep.add_argument("out", type=Path, metavar="DIR")
+    rep.add_argument("out", type=Path, metavar="DIR", help="a run folder that was pulled")
 
     e = sub.add_parser("export", help="write the approved pairs as Parquet shards")
-    e.add_argument("out", type=Path, metavar="DIR")
+    e.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
     e.add_argument(
         "--out",
         dest="corpus",
@@ -374,11 +419,11 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     rp = sub.add_parser("report", help="one self-contained HTML page about DIR (plots, counts)")
-    rp.add_argument("out", type=Path, metavar="DIR")
+    rp.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
     rp.add_argument("--html", type=Path, help="where to write it (default DIR/report.html)")
 
     ev = sub.add_parser("evaluate", help="target entities of CORPUS against gold annotations")
-    ev.add_argument("corpus", type=Path, metavar="CORPUS")
+    ev.add_argument("corpus", type=Path, metavar="CORPUS", help="an exported corpus folder")
     ev.add_argument("--gold", type=Path, required=True, help="pairs JSONL with gold on both sides")
     ev.add_argument("--json", type=Path, help="where to write the figures (CORPUS/evaluation.json)")
 

@@ -89,7 +89,7 @@ def parse_pair_thresholds(values: Mapping[str, object], source: str) -> dict[str
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run can be told; see the README's configuration table."""
+    """Everything a run can be told; see docs/translate.md's configuration table."""
 
     base_urls: tuple[str, ...] = ("http://127.0.0.1:8000/v1",)
     model: str = ""

@@ -34,7 +34,7 @@ from parallelner.recovery import confidence_factor
 from parallelner.reply import MalformedReply, parse_reply
 from parallelner.translate import EMPTY, MALFORMED_REPLY, TranslateSettings
 
-#: Every reason code a candidate can carry, in the order the README documents them.
+#: Every reason code a candidate can carry, in the order docs/filters.md documents them.
 REASONS = (
     "wrong_language",
     "untranslated",

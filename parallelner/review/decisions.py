@@ -1,6 +1,6 @@
 """Finished Label Studio annotations -> one Decision per candidate.
 
-Resolution rule when several annotators finished a task (documented in the README):
+Resolution rule when several annotators finished a task (documented in docs/review.md):
 1. any **reject** -> ``discarded`` (a pair a person rejected never reaches trainers), with the
    first rejecting annotator's reason; ``conflict`` is set when someone else approved;
 2. else, any **correction** (a corrected translation, or target spans that differ from the
