@@ -430,11 +430,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_folder(path: Path, what: str = "a run folder (translate's --out)") -> Path:
+    """``path`` when it is a run folder; a ConfigError (exit 2) that creates nothing else."""
+    if not path.is_dir():
+        raise ConfigError(f"{path}: {'not a folder' if path.exists() else 'no such folder'}; "
+                          f"expected {what}")  # fmt: skip
+    if not (path / "candidates").is_dir():
+        raise ConfigError(f"{path}: no candidates/ folder: not {what}")
+    return path
+
+
+def _input_files(paths: list[Path], flag: str) -> None:
+    """A ConfigError for an input that is missing or a folder, before anything is created."""
+    for path in paths:
+        if not path.exists():
+            raise ConfigError(f"{path}: no such file ({flag})")
+        if path.is_dir():
+            raise ConfigError(f"{path}: a folder, not a file ({flag})")
+
+
+def _out_folder(path: Path, flag: str = "--out") -> None:
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path}: a file, not a folder")
+
+
 def _translate(args: argparse.Namespace, console: Console) -> int:
     from parallelner.jobs import translate_job
     from parallelner.progress import live_progress
     from parallelner.report import print_summary
 
+    _input_files(args.inputs, "INPUT")
+    _out_folder(args.out)
     settings = _load(args)
     with live_progress(console, enabled=not args.no_progress) as progress:
         report = translate_job(
@@ -463,6 +489,7 @@ def _inspect(args: argparse.Namespace, console: Console) -> int:
     from parallelner.config import load_settings
     from parallelner.readers.inspection import inspect_files
 
+    _input_files(args.inputs, "FILE")
     settings = load_settings(args.config, {"read": _read_overrides(args)})
     result = inspect_files(args.inputs, args.lang, settings.read, limit=args.limit, dump=args.dump)
     if args.json:
@@ -517,7 +544,7 @@ def _filter(args: argparse.Namespace, console: Console) -> int:
     from parallelner.jobs import filter_job
     from parallelner.report import print_summary
 
-    report = filter_job(args.out, _load(args))
+    report = filter_job(_run_folder(args.out), _load(args))
     print_summary(report, console)
     return 0
 
@@ -534,6 +561,7 @@ def _review(args: argparse.Namespace, console: Console) -> int:
     )
     from parallelner.review.label_studio import LabelStudioServer
 
+    _run_folder(args.out)
     if args.review_command == "report":
         print_review_report(review_report_job(args.out), console)
         return 0
@@ -559,6 +587,7 @@ def _review(args: argparse.Namespace, console: Console) -> int:
 def _export(args: argparse.Namespace, console: Console) -> int:
     from parallelner.export.corpus import export_job
 
+    _run_folder(args.out)
     manifest = export_job(
         args.out,
         args.corpus,
@@ -584,8 +613,9 @@ def _export(args: argparse.Namespace, console: Console) -> int:
 def _report(args: argparse.Namespace, console: Console) -> int:
     from parallelner.html_report import write_html_report
 
-    if not (args.out / "candidates").is_dir():
-        raise ConfigError(f"{args.out}: no candidates/ folder (not a run folder)")
+    _run_folder(args.out)
+    if args.html is not None and args.html.is_dir():
+        raise ConfigError(f"--html {args.html}: a folder; name the page's file (report.html)")
     path = write_html_report(args.out, args.html)
     console.print(f"report: {path}  (open it in a browser; it fetches nothing)")
     return 0
@@ -598,6 +628,9 @@ def _evaluate(args: argparse.Namespace, console: Console) -> int:
 
     from parallelner.evaluate import evaluate
 
+    _input_files([args.gold], "--gold")
+    if args.corpus.exists() and not args.corpus.is_dir():
+        raise ConfigError(f"{args.corpus}: a file; expected an exported corpus folder")
     result = evaluate(args.corpus, args.gold)
     table = Table(title=f"target entities vs {args.gold.name}")
     for col in (

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from parallelner.errors import ConfigError
+from parallelner.errors import ConfigError, InputError
 
 Entity = tuple[int, int, str, str]  # start, end, label, text
 
@@ -69,11 +69,20 @@ def _load_gold(path: Path) -> tuple[dict[tuple[str, str], dict], dict[str, dict]
     by_text: dict[tuple[str, str], dict] = {}
     by_id: dict[str, dict] = {}
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            pair = json.loads(line)
-            by_id[str(pair["id"])] = pair
+            try:
+                pair = json.loads(line)
+                by_id[str(pair["id"])] = pair
+            except (ValueError, KeyError, TypeError) as e:
+                why = "not JSON" if isinstance(e, ValueError) else "not a pair with an id"
+                raise InputError(
+                    path,
+                    number,
+                    f"{why}: --gold takes pairs JSONL ({{id, <lang>: {{text, "
+                    "entities}}}} a line)",
+                ) from None
             for lang, side in pair.items():
                 if isinstance(side, dict) and "text" in side:
                     by_text[(lang, side["text"])] = pair
@@ -116,9 +125,9 @@ def corpus_shards(corpus: Path) -> list[str]:
 
 def evaluate(corpus: Path, gold_path: Path) -> dict:
     """Span-level P/R/F1 (exact and overlap, per label) and the share of gold pairs missing."""
+    files = corpus_shards(corpus)  # a folder that is no corpus is refused before the gold is read
     by_text, by_id = _load_gold(gold_path)
     columns = ["source_id", "src_lang", "tgt_lang", "src_text", "tgt_text", "tgt_entities"]
-    files = corpus_shards(corpus)
     tallies = {m: {"ALL": Tally()} for m in ("exact", "overlap")}
     found: Counter[str] = Counter()
     directions: set[tuple[str, str]] = set()

@@ -1,0 +1,70 @@
+"""Exit codes as documented (2: a mistake in the command, its files or settings), and a command
+that refuses creates nothing: no folder, no report, no temporary file."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from test_chaos import one_line
+from test_cli import cli
+
+from parallelner.cli import _parser
+
+SAMPLE = "__sample__"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["translate", SAMPLE, "--src-lang", "en", "--tgt-lang", "zh", "--out", "afile",
+          "--model", "m"], "--out afile: a file, not a folder"),
+        (["translate", "nope.iob2", "--src-lang", "en", "--tgt-lang", "zh", "--out", "o",
+          "--model", "m"], "nope.iob2: no such file (INPUT)"),
+        (["inspect", "nope.iob2", "--lang", "en"], "nope.iob2: no such file (FILE)"),
+        (["export", "runs/nope", "--out", "corpus"], "runs/nope: no such folder"),
+        (["export", "afile", "--out", "corpus"], "afile: not a folder"),
+        (["evaluate", "corpus", "--gold", "nope.jsonl"], "nope.jsonl: no such file (--gold)"),
+        (["evaluate", "empty", "--gold", "afile"], "empty: no manifest.json"),
+        (["filter", "empty"], "empty: no candidates/ folder"),
+        (["review", "report", "runs/nope"], "runs/nope: no such folder"),
+        (["report", "empty"], "empty: no candidates/ folder"),
+    ],
+    ids=["out-is-a-file", "missing-input", "inspect-missing", "export-no-run",
+         "export-a-file", "evaluate-no-gold", "evaluate-not-a-corpus", "filter-not-a-run",
+         "review-report-no-run", "report-not-a-run"],
+)  # fmt: skip
+def test_a_mistake_exits_2_with_one_line_and_creates_nothing(tmp_path, sample_dir, args, says):
+    (tmp_path / "afile").write_text("a user's file")
+    (tmp_path / "empty").mkdir()
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    args = [str(sample_dir / "en-pud.iob2") if a == SAMPLE else a for a in args]
+    r = cli(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert says in one_line(r)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_report_into_a_folder_is_refused_and_leaves_no_temporary_file(ref, sample_dir, tmp_path):
+    from test_cli import translate
+
+    out = tmp_path / "out"
+    assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "3").returncode == 0
+    (tmp_path / "pages").mkdir()
+    r = cli("report", str(out), "--html", str(tmp_path / "pages"))
+    assert r.returncode == 2 and "a folder; name the page's file" in one_line(r)
+    assert list((tmp_path / "pages").iterdir()) == []
+    assert not [p for p in out.rglob("*") if p.name.startswith(".parallelner-tmp-")]
+
+
+def test_every_argument_has_help():
+    def missing(parser: argparse.ArgumentParser, name: str):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, p in action.choices.items():
+                    yield from missing(p, f"{name} {sub}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                yield f"{name} {action.option_strings or action.dest}"
+
+    assert list(missing(_parser(), "parallelner")) == []
+    assert cli("--version").stdout.startswith("parallelner ")
