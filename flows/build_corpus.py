@@ -19,6 +19,7 @@ from flows.export import export_flow
 from flows.review import review_pull_flow, review_push_flow
 from flows.translate import with_parallel_shards
 from parallelner.html_report import write_html_report
+from parallelner.report import phrase
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "sample.toml"
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     result = run_with_reference(load_config(args.config))
     print_summary(result["report"])
-    print(f"corpus: {result['corpus']}  ({result['counts']})")
+    print(f"corpus: {result['corpus']}  ({phrase(result['counts'], empty='no pairs')})")
     return 0
 
 

@@ -191,7 +191,32 @@ def _pair_thresholds(values: list[str] | None) -> dict[str, dict[str, str]] | No
     return out
 
 
-def _load(args: argparse.Namespace) -> Settings:
+#: The thresholds a folder keeps from one judging to the next (``filter`` starts from them).
+KEPT_THRESHOLDS = (
+    "untranslated_overlap",
+    "min_length_ratio",
+    "max_length_ratio",
+    "min_language_share",
+    "langdetect_min_prob",
+    "adequacy",
+    "min_adequacy",
+    "by_pair",
+)
+
+
+def _folder_thresholds(out_dir: Path) -> dict[str, object]:
+    """The thresholds the folder was last judged with (``report.json``), or none."""
+    import json
+
+    try:
+        report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+        found = report["filters"]["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {k: found[k] for k in KEPT_THRESHOLDS if isinstance(found, dict) and k in found}
+
+
+def _load(args: argparse.Namespace, base: dict[str, object] | None = None) -> Settings:
     from parallelner.config import load_settings
 
     names = (
@@ -224,7 +249,7 @@ def _load(args: argparse.Namespace) -> Settings:
     }
     if hasattr(args, "columns"):
         overrides["read"] = _read_overrides(args)
-    return load_settings(args.config, overrides)
+    return load_settings(args.config, overrides, file_values={"filters": base} if base else None)
 
 
 def _version() -> str:
@@ -541,18 +566,34 @@ def print_inspection(result, console: Console) -> None:
 
 
 def _filter(args: argparse.Namespace, console: Console) -> int:
+    from dataclasses import asdict
+
     from parallelner.jobs import filter_job
     from parallelner.report import print_summary
 
-    report = filter_job(_run_folder(args.out), _load(args))
+    before = _folder_thresholds(_run_folder(args.out))
+    settings = _load(args, before)
+    now = asdict(settings.filters)
+    changed = [f"{k} {before[k]} -> {now[k]}" for k in before if before[k] != now[k]]
+    report = filter_job(args.out, settings)
     print_summary(report, console)
+    if changed:
+        console.print(
+            f"thresholds changed from the folder's last judging: {'; '.join(changed)}",
+            markup=False,
+            highlight=False,
+        )
+    elif before:
+        console.print("thresholds: the folder's own, kept from its last judging")
     return 0
 
 
 def _review(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.report import phrase
     from parallelner.review.jobs import (
         RoutingSettings,
         progress_line,
+        push_sentence,
         read_push,
         review_progress,
         review_pull_job,
@@ -569,14 +610,15 @@ def _review(args: argparse.Namespace, console: Console) -> int:
     if args.review_command == "push":
         routing = RoutingSettings(args.routing, args.low_confidence, args.audit_rate, args.seed)
         result = review_push_job(args.out, args.project, server, routing, args.chunk_size)
-        counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items())
-        console.print(f"project {args.project!r} (id {result['project_id']}): {counts}")
+        console.print(push_sentence(result), markup=False, highlight=False)
     else:
         result = review_pull_job(args.out, args.project, server)
         console.print(
             f"project {args.project!r}: {result['tasks']} tasks, {result['finished']} decided "
-            f"({result['by_status']}), {result['pending']} pending, {result['conflicts']} "
-            f"conflicts -> {args.out / 'review' / 'decisions.parquet'}"
+            f"({phrase(result['by_status'])}), {result['pending']} pending, "
+            f"{result['conflicts']} conflicts -> {args.out / 'review' / 'decisions.parquet'}",
+            markup=False,
+            highlight=False,
         )
         pushed = read_push(args.out)
         if pushed.get("project") == args.project:
@@ -586,6 +628,7 @@ def _review(args: argparse.Namespace, console: Console) -> int:
 
 def _export(args: argparse.Namespace, console: Console) -> int:
     from parallelner.export.corpus import export_job
+    from parallelner.export.selection import selection_sentence
 
     _run_folder(args.out)
     manifest = export_job(
@@ -602,9 +645,14 @@ def _export(args: argparse.Namespace, console: Console) -> int:
     where = manifest.get("published_to") or args.corpus
     shards = len(manifest["shards"])
     console.print(f"exported {counts} in {shards} shards -> {where} ({manifest['version']})")
-    console.print(f"selection: {manifest['selection']}")
+    console.print(selection_sentence(manifest["selection"]), markup=False, highlight=False)
     if parts := manifest.get("partitions"):
-        missing = {p: m for p, m in parts["missing"].items() if m}
+        missing = "; ".join(
+            f"{pair} partition{'s' if len(m) > 1 else ''} {', '.join(map(str, m))} of "
+            f"{parts['count']}"
+            for pair, m in parts["missing"].items()
+            if m
+        )
         gathered = f"gathered {parts['count']} partitions"
         console.print(f"{gathered}; missing: {missing}" if missing else f"{gathered}, none missing")
     return 0
@@ -627,6 +675,7 @@ def _evaluate(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     from parallelner.evaluate import evaluate
+    from parallelner.report import phrase
 
     _input_files([args.gold], "--gold")
     if args.corpus.exists() and not args.corpus.is_dir():
@@ -655,7 +704,8 @@ def _evaluate(args: argparse.Namespace, console: Console) -> int:
     console.print(table)
     console.print(
         f"matched {result['matched_rows']} of {result['corpus_rows']} corpus rows to "
-        f"{result['gold_pairs']} gold pairs; missing from the corpus: {result['missing_share']}"
+        f"{result['gold_pairs']} gold pairs; missing from the corpus: "
+        f"{phrase(result['missing_share'], unit='%')}"
     )
     path = args.json or args.corpus / "evaluation.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -665,21 +715,33 @@ def _evaluate(args: argparse.Namespace, console: Console) -> int:
 
 def print_review_report(report: dict, console: Console) -> None:
     """The review report: progress, effort, and the audit estimate."""
-    console.print(
-        f"reviewed {report['reviewed']} of {report['passed']} passed pairs: {report['by_status']}; "
-        f"by route {report['by_route']}; by reviewer {report['by_reviewer']}; "
-        f"{report['conflicts']} conflicts"
+    from functools import partial
+
+    from parallelner.report import phrase
+
+    say = partial(console.print, markup=False, highlight=False)
+    say(
+        f"reviewed {report['reviewed']} of {report['passed']} passed pairs "
+        f"({phrase(report['by_status'])}); by route: {phrase(report['by_route'])}; by "
+        f"reviewer: {phrase(report['by_reviewer'])}; {report['conflicts']} conflicts"
+    )
+    pending = report.get("pending") or {}
+    say(
+        f"{report.get('auto_accepted', 0)} passed pairs auto-accepted (exported without "
+        f"review); {sum(pending.values())} routed to review and not decided yet"
+        + (f" ({phrase(pending)})" if pending else "")
     )
     audit = report["audit"]
     if audit["precision"] is None:
-        console.print("audit: no audited pair reviewed yet; no precision estimate")
+        say("audit: no audited pair reviewed yet; no precision estimate")
         return
     low, high = audit["ci95"]
-    console.print(
-        f"audit: {audit['audited_approved']}/{audit['audited_reviewed']} audited pairs approved -> "
-        f"precision of the {audit['auto_accepted']} auto-accepted pairs {audit['precision']:.1%} "
-        f"(95% Wilson CI {low:.1%}-{high:.1%}); expected bad pairs among them "
-        f"{audit['expected_bad_pairs_ci95'][0]:.0f}-{audit['expected_bad_pairs_ci95'][1]:.0f}"
+    bad_low, bad_high = audit["expected_bad_pairs_ci95"]
+    say(
+        f"audit: {audit['audited_approved']} of {audit['audited_reviewed']} audited pairs "
+        f"approved: precision of the {audit['auto_accepted']} auto-accepted pairs "
+        f"{audit['precision']:.1%} (95% Wilson interval {low:.1%} to {high:.1%}); expected bad "
+        f"pairs among them {bad_low:.0f} to {bad_high:.0f}"
     )
 
 

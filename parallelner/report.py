@@ -178,6 +178,16 @@ def _reason_table(report: dict) -> Table:
     return table
 
 
+def phrase(counts: dict, empty: str = "none", unit: str = "") -> str:
+    """Counts for people: ``approved 3, corrected 1`` (``en-zh 9.0%`` with ``unit="%"`` for
+    shares), never a Python dict."""
+    if not counts:
+        return empty
+    if unit == "%":
+        return ", ".join(f"{k} {float(v):.1%}" for k, v in counts.items())
+    return ", ".join(f"{str(k).replace('_', ' ')} {v:,}" for k, v in counts.items())
+
+
 def structured_line(found: dict | None) -> str:
     """``structured output: json_object (auto; json_schema refused)``, or "" when not probed."""
     if not found or not found.get("used"):

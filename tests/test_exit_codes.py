@@ -68,3 +68,26 @@ def test_every_argument_has_help():
 
     assert list(missing(_parser(), "parallelner")) == []
     assert cli("--version").stdout.startswith("parallelner ")
+
+
+def test_filter_keeps_the_folders_thresholds_and_says_when_they_change(ref, sample_dir, tmp_path):
+    import json
+
+    from test_cli import translate
+
+    out = tmp_path / "out"
+    assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "12").returncode == 0
+
+    def kept() -> float:
+        report = json.loads((out / "report.json").read_text())
+        return report["filters"]["settings"]["untranslated_overlap"]
+
+    def said(*args: str) -> str:
+        r = cli("filter", str(out), *args)
+        assert r.returncode == 0, r.stderr
+        return " ".join(r.stdout.split())  # the terminal's line breaks aside
+
+    assert "untranslated_overlap 0.5 -> 0.4" in said("--untranslated-overlap", "0.4")
+    assert "the folder's own" in said() and kept() == 0.4  # not back to the default 0.5
+    assert "untranslated_overlap 0.4 -> 0.3" in said("--untranslated-overlap", "0.3")
+    assert kept() == 0.3

@@ -21,6 +21,7 @@ from parallelner.review.jobs import (
     RoutingSettings,
     candidates_with_decisions,
     progress_line,
+    push_sentence,
     read_decisions,
     review_progress,
     review_pull_job,
@@ -247,6 +248,14 @@ def test_audit_estimate_from_a_routed_push(label_studio, fifty):
         (n - 1) / n, 4
     )
     assert audit["auto_accepted"] == report["passed"] - counts["route_low_confidence"] - n
+    # one count of auto-accepted pairs everywhere: what export takes without review
+    assert report["auto_accepted"] == audit["auto_accepted"] == counts["not_routed"]
+    assert report["pending"] == {"low_confidence": counts["route_low_confidence"]}
+    said = push_sentence(pushed)
+    assert said.startswith(
+        f"pushed {counts['pushed']} pairs to project 'audit' ({progress['url']})"
+    )
+    assert f"{counts['not_routed']} passed pairs not routed to review" in said and "{" not in said
     assert json.loads((fifty / "review" / "report.json").read_text())["audit"] == audit
 
 

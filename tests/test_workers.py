@@ -137,7 +137,7 @@ def test_two_workers_build_four_partitions_and_a_lost_worker_is_made_good(
     assert manifest["partitions"]["finished"] == {"en-zh": [1, 2, 3, 4]}
     rows = sum(s["rows"] for s in manifest["shards"])
     assert rows == manifest["counts"]["en-zh"] == manifest["filter_report"]["by_status"]["passed"]
-    assert f"corpus: s3://corpora/pud-partitioned  ({{'en-zh': {rows}}})" in output
+    assert f"corpus: s3://corpora/pud-partitioned  (en-zh {rows:,})" in output
     import pandas as pd
 
     version = manifest["version"]

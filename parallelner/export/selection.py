@@ -83,3 +83,16 @@ def select_rows(out_dir: Path, include: Include, counts: Counter[str]) -> Iterat
             else:
                 counts["taken_auto"] += 1
                 yield _checked(row)
+
+
+_TAKEN = {"taken_auto": "accepted without review", "taken_approved": "approved",
+          "taken_corrected": "corrected"}  # fmt: skip
+_LEFT = {"left_rejected": "rejected", "left_failed": "failed", "left_discarded": "discarded",
+         "left_pending_review": "pending review", "left_not_reviewed": "not reviewed"}  # fmt: skip
+
+
+def selection_sentence(selection: dict[str, int]) -> str:
+    """Why each candidate was taken or left, in words."""
+    taken = ", ".join(f"{n:,} {w}" for k, w in _TAKEN.items() if (n := selection.get(k)))
+    left = ", ".join(f"{n:,} {w}" for k, w in _LEFT.items() if (n := selection.get(k)))
+    return f"taken: {taken or 'none'}; left out: {left or 'none'}"

@@ -26,7 +26,7 @@ from parallelner.locks import hold, project_lock_dir
 from parallelner.records import DECISION_SCHEMA, decision_to_row
 from parallelner.review.audit import precision_estimate
 from parallelner.review.decisions import decide
-from parallelner.review.routing import AUDIT, Policy, route_for
+from parallelner.review.routing import AUDIT, Policy, route_for, route_of
 from parallelner.review.tasks import labeling_config, task_for
 
 if TYPE_CHECKING:  # label_studio_sdk is imported by the commands that talk to Label Studio
@@ -209,11 +209,39 @@ def review_progress(push: dict, pull: dict) -> dict[str, object]:
 
 def progress_line(p: dict) -> str:
     """One line for people: what the review holds and what that means for the export."""
+    from parallelner.report import phrase
+
     return (
         f"review: project {p['project']!r} ({p['url']}): {p['tasks']} tasks, {p['decided']} "
-        f"decided {p['by_status']}, {p['pending']} pending (not exported until decided); "
-        f"{p['left_out']} passed pairs not routed to review (exported as auto-accepted)"
+        f"decided ({phrase(p['by_status'])}), {p['pending']} pending (not exported until "
+        f"decided); {p['left_out']} passed pairs not routed to review (exported as "
+        "auto-accepted)"
     )
+
+
+def push_sentence(result: dict) -> str:
+    """What a push did, in words, with the project's URL."""
+    c = result["counts"]
+    routing = result["routing"]
+    routed = {
+        f"below confidence {routing['low_confidence']:g}": c.get("route_low_confidence", 0),
+        f"the audit sample ({routing['audit_rate']:.0%} of the rest)": c.get("route_audit", 0),
+        "all (--routing all)": c.get("route_all", 0),
+    }
+    why = ", ".join(f"{n} {what}" for what, n in routed.items() if n) or "none routed"
+    not_pushed = {
+        k.removeprefix("not_pushed_"): n for k, n in c.items() if k.startswith("not_pushed_")
+    }
+    url = f"{result['url']}/projects/{result['project_id']}"
+    line = (
+        f"pushed {c.get('pushed', 0)} pairs to project {result['project']!r} ({url}): {why}"
+        f"; {c.get('already_pushed', 0)} were there already. {c.get('not_routed', 0)} passed "
+        "pairs not routed to review are exported as auto-accepted"
+    )
+    if not_pushed:
+        line += "; " + ", ".join(f"{n} {status}" for status, n in not_pushed.items())
+        line += " pairs are not reviewed"
+    return line + "."
 
 
 def read_push(out_dir: Path) -> dict:
@@ -243,7 +271,16 @@ def review_report_job(out_dir: Path) -> dict:
     audited = [
         decided[r["id"]] for r in high if r["id"] in decided and decided[r["id"]]["route"] == AUDIT
     ]
-    auto_accepted = sum(1 for r in high if r["id"] not in decided)
+    # the count export takes as auto-accepted: passed pairs routed nowhere (when something was
+    # pushed), undecided; pairs routed to review but not decided yet are pending, said apart
+    routes = {
+        r["id"]: route_of(r["id"], r["status"], r["confidence"], routing.policy,
+                          routing.low_confidence, routing.audit_rate, routing.seed)
+        if push else None
+        for r in passed
+    }  # fmt: skip
+    auto_accepted = sum(1 for r in passed if r["id"] not in decided and routes[r["id"]] is None)
+    pending = Counter(route for i, route in routes.items() if route and i not in decided)
     report = {
         "routing": routing.__dict__,
         "candidates": len(rows),
@@ -257,6 +294,8 @@ def review_report_job(out_dir: Path) -> dict:
             Counter(d["review_reason"] for d in decisions if d["review_reason"])
         ),
         "conflicts": sum(d["conflict"] for d in decisions),
+        "auto_accepted": auto_accepted,
+        "pending": dict(sorted(pending.items())),
         "audit": precision_estimate(
             sum(d["review_status"] == "approved" for d in audited), len(audited), auto_accepted
         ),
