@@ -83,6 +83,8 @@ def test_manifest_names_checksums_sources_and_counts(run_dir, tmp_path):
     assert {f["direction"] for f in manifest["source_files"]} == {"en-zh", "zh-en"}
     assert all(len(f["sha256"]) == 64 for f in manifest["source_files"])
     assert manifest["filter_report"]["by_status"]["passed"] == 183
+    # every entity of both sides, and none whose boundary fell inside a token of the text
+    assert manifest["tokens"]["split_inside_a_token"] == 0 and manifest["tokens"]["entities"] > 300
     from parallelner.checksums import file_sha256
 
     for shard in manifest["shards"]:

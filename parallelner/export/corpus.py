@@ -35,7 +35,7 @@ from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
 from parallelner.export.parquet import ShardWriter
 from parallelner.export.selection import ExportError, Include, select_rows
-from parallelner.export.tokens import tag_names, tokens_and_tags
+from parallelner.export.tokens import TokenCounts, tag_names, tokens_and_tags
 from parallelner.gc_pacing import paced_gc
 from parallelner.locks import hold
 from parallelner.partitions import Gathered, gather_state
@@ -53,13 +53,13 @@ ALIGNXIE_SCHEMA = pa.schema(
 )
 
 
-def with_tokens(row: dict, tag_ids: dict[str, int]) -> dict:
+def with_tokens(row: dict, tag_ids: dict[str, int], counts: TokenCounts | None = None) -> dict:
     """The export row: schema columns only, tokens, BIO tags and their class ids (``tag_ids``:
     name -> id, from ``tag_names``) added on both sides."""
     out = {f.name: row.get(f.name) for f in EXPORT_SCHEMA}
     for side in ("src", "tgt"):
         spans = [(s["start"], s["end"], s["label"]) for s in row[f"{side}_entities"]]
-        tokens, tags = tokens_and_tags(row[f"{side}_text"], spans)
+        tokens, tags = tokens_and_tags(row[f"{side}_text"], spans, counts)
         out[f"{side}_tokens"], out[f"{side}_tags"] = tokens, tags
         try:
             out[f"{side}_tag_ids"] = [tag_ids[t] for t in tags]
@@ -324,6 +324,7 @@ def _export(
 ) -> dict:
     labels = CandidateStore(out_dir).labels()
     tags = tag_names(labels)
+    token_counts = TokenCounts()
     tag_ids = {name: i for i, name in enumerate(tags)}
     table = load_classes(class_map)
     writers: dict[str, ShardWriter] = {}
@@ -350,7 +351,7 @@ def _export(
                 jsonl[pair].write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
                 writers[pair].add(record)
             else:
-                writers[pair].add(with_tokens(row, tag_ids))
+                writers[pair].add(with_tokens(row, tag_ids, token_counts))
     except BaseException:
         for writer in writers.values():
             writer.abort()
@@ -387,6 +388,8 @@ def _export(
             _read_json(out_dir / "review" / "report.json"), "reviewed", "by_status", "audit"
         ),
     }
+    if fmt == "parquet":  # entities whose boundary fell inside a token of the text alone
+        manifest["tokens"] = token_counts.as_dict()
     if gathered.count:
         manifest["partitions"] = gathered.as_dict()
     if fmt == "alignxie":
