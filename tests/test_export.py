@@ -152,10 +152,19 @@ def test_a_corrected_span_that_no_longer_matches_is_refused_naming_the_candidate
         export_job(work, tmp_path / "c")
 
 
-def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path):
-    class_map = tmp_path / "classes.json"
-    class_map.write_text(json.dumps({"PER": {"class": "Person"}}))
-    export_job(run_dir, tmp_path / "ax", fmt="alignxie", class_map=class_map)
+KNOWCODER_PATTERN = r"\s*(\w+)\(\s*\"(.*?)\""  # convert/convert_ner.py's extract_from_string
+
+
+def test_alignxie_records_are_knowcoders_layout_and_follow_the_class_map(run_dir, tmp_path):
+    import re
+
+    class_map = tmp_path / "classes.toml"
+    class_map.write_text(
+        '[PER]\nname = "Human"\nparent = "Person"\ndescription = "a person"\n'
+        'examples = ["Barack Obama", "李白"]\n[ORG]\nname = "Organization"\n'
+        'parent = "GroupOfHumans"\n'
+    )
+    manifest = export_job(run_dir, tmp_path / "ax", fmt="alignxie", class_map=class_map)
     lines = (tmp_path / "ax" / "v0001" / "en-zh" / "alignxie.jsonl").read_text().splitlines()
     records = [json.loads(x) for x in lines]
     assert len(records) == 91
@@ -164,14 +173,53 @@ def test_alignxie_records_are_python_and_follow_the_class_map(run_dir, tmp_path)
     assert table == records
     passed = _passed(run_dir)
     for r in records:
-        ast.parse(r["prompt"] + r["completion"])  # valid Python
-        assert "class Person(Entity):" in r["prompt"] and "class PER(" not in r["prompt"]
-        tree = ast.parse(r["completion"], mode="eval")
-        assert len(tree.body.elts) == len(passed[r["id"]].tgt_entities)
-    # Once exported with the labels swapped (PER 喬治城商業改善會, ORG 喬·斯頓雷): now each
-    # name keeps the label of the source entity it translates.
+        ast.parse(r["prompt"] + "\n" + r["completion"])  # valid Python
+        prompt = r["prompt"]
+        assert prompt.startswith("class Entity:\n\tdef __init__(self, name: str):")
+        assert 'class Human(Person):\n\t"""\n\tDescription: a person.\n' in prompt
+        assert "\tExamples: Barack Obama, 李白\n" in prompt and "class PER(" not in prompt
+        assert '\n"""\nThis is an object-oriented programming task' in prompt
+        c = passed[r["id"]]
+        tree = ast.parse(r["completion"]).body[0]
+        assert tree.targets[0].id == "results" and len(tree.value.elts) == len(c.tgt_entities)
+        # KnowCoder's own parser reads every instance, whole
+        found = re.findall(KNOWCODER_PATTERN, r["completion"], re.DOTALL)
+        in_order = sorted(c.tgt_entities, key=lambda s: (s.start, s.end))  # exported in text order
+        assert [text for _, text in found] == [s.text for s in in_order]
     first = next(r for r in records if r["id"] == "n01005024:en-zh")
-    assert first["completion"] == '[ORG("喬治城商業改善會"), Person("喬·斯頓雷")]'
+    assert first["completion"] == (
+        'results = [\n\tOrganization("喬治城商業改善會"),\n\tHuman("喬·斯頓雷"),\n]'
+    )
+    assert manifest["class_map"]["PER"]["name"] == "Human"
+
+
+def test_a_quote_in_an_entity_is_read_whole_by_python_and_by_knowcoder():
+    import re
+
+    from parallelner.export.alignxie import DEFAULT_CLASSES, instances_code, py_str
+
+    hostile = 'The "Big" Apple \\ x'
+    assert ast.literal_eval(py_str(hostile)) == hostile
+    code = instances_code([{"label": "ORG", "text": hostile}, {"label": "PER", "text": "Ann"}],
+                          DEFAULT_CLASSES, "results")  # fmt: skip
+    assert ast.literal_eval(ast.parse(code).body[0].value.elts[0].args[0]) == hostile
+    found = re.findall(KNOWCODER_PATTERN, code, re.DOTALL)
+    assert [name for name, _ in found] == ["Organization", "Human"]  # both read, none cut short
+    assert found[0][1] == py_str(hostile)[1:-1]
+
+
+def test_the_alignxie_cards_snippets_run_as_printed(run_dir, tmp_path, monkeypatch):
+    import re
+
+    corpus = tmp_path / "ax"
+    export_job(run_dir, corpus, fmt="alignxie")
+    card = (corpus / "README.md").read_text()
+    (snippet,) = re.findall(r"```python\n(.*?)```", card, re.S)
+    monkeypatch.chdir(corpus)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    found: dict = {}
+    exec(snippet, found)
+    assert len(found["df"]) == len(found["records"]) == 91 and found["instances"]
 
 
 def test_evaluate_on_the_bundled_sample(run_dir, tmp_path, sample_dir):

@@ -39,6 +39,55 @@ def _audit_figures(audit: object) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers)
 
 
+def _alignxie_card(manifest: dict, pair: str, version: str) -> str:
+    classes = manifest.get("class_map") or {}
+    rows = "\n".join(
+        f"| {md(label)} | `{md(c.get('name', label))}({md(c.get('parent', 'Entity'))})` |"
+        for label, c in classes.items()
+        if isinstance(c, dict)
+    )
+    return f"""# AlignXIE / KnowCoder-X records (parallelner export --format alignxie)
+
+"Translated instance prediction" records for instruction tuning, in KnowCoder's own layout: the
+entity classes as Python (named after Wikidata with their parents, each with `Description:` and
+`Examples:`), the instruction as a triple-quoted string, the source sentence with its instances
+in `results`, the translated sentence; the completion is the translation's instances as
+`results = [...]` (parallelner {md(manifest["parallelner_version"])}).
+
+{_table(manifest)}
+
+| label | class |
+|---|---|
+{rows}
+
+`manifest.json` names the current version folder ({version}); read the folder it names.
+
+## Load it
+
+From this folder:
+
+```python
+import json
+manifest = json.load(open("manifest.json"))
+version = manifest["version"]
+
+import pandas as pd
+shards = [s["path"] for s in manifest["shards"] if s["path"].startswith(f"{{version}}/{pair}/")]
+df = pd.concat(map(pd.read_parquet, shards))  # id, src_lang, tgt_lang, prompt, completion
+
+from datasets import load_dataset
+files = f"{{version}}/{pair}/alignxie.jsonl"
+records = load_dataset("json", data_files={{"train": files}})["train"]
+
+import ast
+import re
+first = df.iloc[0]
+ast.parse(first["prompt"] + "\\n" + first["completion"])  # the prompt and its answer are Python
+instances = re.findall(r'\\s*(\\w+)\\(\\s*\\"(.*?)\\"', first["completion"])  # KnowCoder's
+```
+"""
+
+
 def dataset_card(manifest: dict) -> str:
     """Markdown: what the corpus holds, its columns, and how to load it three ways."""
     pair = next(iter(manifest["counts"]), "en-zh")
@@ -47,6 +96,8 @@ def dataset_card(manifest: dict) -> str:
     version = manifest.get("version", "")
     if not re.fullmatch(r"v\d+", version):
         version = "v0001"
+    if manifest.get("format") == "alignxie":
+        return _alignxie_card(manifest, pair, version)
     review = manifest.get("review_report") or {}
     audit = review.get("audit") if isinstance(review, dict) else None
     quality = ""
