@@ -32,7 +32,8 @@ def render() -> str:
         "# Command-line reference\n",
         "Generated from the parsers by `scripts/cli_reference.py` (a test checks it is current);",
         "`parallelner COMMAND --help` prints the same. Settings also come from a TOML file",
-        "(`--config`) and `PARALLELNER_*` variables: [configuration](translate.md#translate-a-corpus).\n",
+        "(`--config`) and `PARALLELNER_*` variables:",
+        "[configuration](translate.md#translate-a-corpus).\n",
     ]
     for name, parser in _commands(_parser(), "parallelner"):
         parser.prog = name

@@ -58,3 +58,14 @@ def test_the_cli_reference_is_current():
 
 def test_the_readme_is_short():
     assert len((REPO / "README.md").read_bytes()) <= 15_500
+
+
+def test_the_sample_figures_in_the_docs_are_measured_now():
+    sys.path.insert(0, str(REPO / "scripts"))
+    from sample_figures import TARGETS, apply, measure, render
+
+    blocks = render(*measure())
+    for name, path in TARGETS.items():
+        text = path.read_text(encoding="utf-8")
+        assert f"<!-- sample-figures:{name} -->" in text
+        assert apply(text, blocks) == text, f"{path.name}: run scripts/sample_figures.py"
