@@ -272,8 +272,14 @@ def run_line(run: dict) -> str:
     workers = run.get("workers", 1)
     across = f" in {workers} worker processes" if workers > 1 else ""
     retried = f", {run['retried_failed']} failed retried" if run.get("retried_failed") else ""
-    return (
+    line = (
         f"this run ({run.get('command', 'translate')}): read {run['samples_read']} samples "
         f"({run['skipped_bad_records']} bad records skipped, {run['already_done']} already "
         f"done{retried}), translated {run['translated']}{across} in {seconds}; {calls}"
     )
+    if run["samples_read"] and run["already_done"] == run["samples_read"]:
+        line += (
+            "; nothing left to translate: the folder holds every sample (a rerun resumes; "
+            "to start over use another --out, or delete it: `make clean` for the sample)"
+        )
+    return line
