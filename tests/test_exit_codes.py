@@ -91,3 +91,17 @@ def test_filter_keeps_the_folders_thresholds_and_says_when_they_change(ref, samp
     assert "the folder's own" in said() and kept() == 0.4  # not back to the default 0.5
     assert "untranslated_overlap 0.4 -> 0.3" in said("--untranslated-overlap", "0.3")
     assert kept() == 0.3
+
+
+def test_outputs_are_words_not_python_reprs(ref, sample_dir, tmp_path):
+    from test_cli import translate
+
+    out, corpus = tmp_path / "out", tmp_path / "corpus"
+    assert translate(sample_dir / "en-pud.iob2", out, ref.base_url).returncode == 0
+    exported = cli("export", str(out), "--out", str(corpus))
+    said = " ".join(exported.stdout.split())
+    assert "taken: 91 accepted without review; left out: 9 rejected" in said
+    evaluated = cli("evaluate", str(corpus), "--gold", str(sample_dir / "pud-pairs.jsonl"))
+    assert "missing from the corpus: en-zh 9.0%" in " ".join(evaluated.stdout.split())
+    for r in (exported, evaluated):
+        assert r.returncode == 0 and "{" not in r.stdout and "'" not in r.stdout, r.stdout
