@@ -6,7 +6,7 @@ from pathlib import Path
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from parallelner.report import run_line
+from parallelner.report import phrase, run_line
 from parallelner.review.jobs import progress_line
 
 REPORT_KEY = "parallelner-build-report"
@@ -57,17 +57,20 @@ def summary_markdown(report: dict, review: dict | None, manifest: dict | None) -
         audit = review.get("audit") or {}
         lines.append(
             f"- review: {review['reviewed']} of {review['passed']} passed pairs reviewed "
-            f"{review['by_status']}, {review['conflicts']} conflicts"
+            f"({phrase(review['by_status'])}), {review['conflicts']} conflicts"
         )
         if audit.get("precision") is not None:
             low, high = audit["ci95"]
+            bad_low, bad_high = audit["expected_bad_pairs_ci95"]
             lines.append(
-                f"- audit: precision of {audit['auto_accepted']} auto-accepted pairs "
-                f"{audit['precision']:.1%} (95% Wilson {low:.1%}-{high:.1%}, "
-                f"n={audit['audited_reviewed']})"
+                f"- audit: {audit['audited_approved']} of {audit['audited_reviewed']} audited "
+                f"pairs approved: precision of the {audit['auto_accepted']} auto-accepted pairs "
+                f"{audit['precision']:.1%} (95% Wilson interval {low:.1%} to {high:.1%}); "
+                f"expected bad pairs among them {bad_low:.0f} to {bad_high:.0f}"
             )
     if manifest:
-        lines.append(f"- corpus: {manifest['counts']} in {len(manifest['shards'])} shards")
+        counts = phrase(manifest["counts"], empty="no pairs")
+        lines.append(f"- corpus: {counts} in {len(manifest['shards'])} shards")
     return "\n".join(lines) + "\n"
 
 

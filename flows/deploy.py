@@ -155,7 +155,9 @@ def submit_partitions(config_path: Path, pool: str, count: int, attempts: int) -
         from parallelner.storage import public_uri
 
         target = public_uri(target)
-    say(f"corpus: {target}  ({manifest['counts']})")
+    from parallelner.report import phrase
+
+    say(f"corpus: {target}  ({phrase(manifest['counts'], empty='no pairs')})")
     return 0
 
 

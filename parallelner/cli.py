@@ -458,8 +458,8 @@ def _parser() -> argparse.ArgumentParser:
 def _run_folder(path: Path, what: str = "a run folder (translate's --out)") -> Path:
     """``path`` when it is a run folder; a ConfigError (exit 2) that creates nothing else."""
     if not path.is_dir():
-        raise ConfigError(f"{path}: {'not a folder' if path.exists() else 'no such folder'}; "
-                          f"expected {what}")  # fmt: skip
+        found = "a file" if path.exists() else "no such folder"
+        raise ConfigError(f"{path}: {found}: not {what}")
     if not (path / "candidates").is_dir():
         raise ConfigError(f"{path}: no candidates/ folder: not {what}")
     return path
@@ -484,9 +484,10 @@ def _translate(args: argparse.Namespace, console: Console) -> int:
     from parallelner.progress import live_progress
     from parallelner.report import print_summary
 
-    _input_files(args.inputs, "INPUT")
     _out_folder(args.out)
     settings = _load(args)
+    if settings.on_bad_record != "skip":  # skip quarantines a missing input, and goes on
+        _input_files(args.inputs, "INPUT")
     with live_progress(console, enabled=not args.no_progress) as progress:
         report = translate_job(
             args.inputs,
