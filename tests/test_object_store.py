@@ -77,6 +77,16 @@ def test_export_publishes_to_s3_and_trainers_load_it_from_there(
     row = corpus[0]
     assert [names[i] for i in row["tgt_tag_ids"]] == row["tgt_tags"]
 
+    # a folder of the user's that is named like a version, but holds no version mark, stays
+    with fs.open_output_stream("corpora/en-zh/v9999/mine.txt") as fh:
+        fh.write(b"a user's own folder")
+    last = cli("export", str(out), "--out", uri, "--shard-rows", "100", env=s3.env)
+    assert last.returncode == 0, last.stderr
+    assert store.files() == [
+        "README.md", "manifest.json", "notes.txt", "v10000/.parallelner-version",
+        "v10000/en-zh/part-00000.parquet", "v9999/mine.txt",
+    ]  # fmt: skip
+
 
 def test_credentials_never_go_in_the_uri():
     with pytest.raises(ConfigError, match="credentials do not go in the URI"):

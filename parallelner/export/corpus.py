@@ -291,11 +291,10 @@ def _export_to_store(
                           allow_missing, old, where)  # fmt: skip
         write_text_atomically(staging / "manifest.json", _manifest_text(manifest))
         write_text_atomically(staging / "README.md", dataset_card(manifest))
-        ours = {
-            f
-            for f in files
-            if f.split("/", 1)[0] != version and _VERSION.fullmatch(f.split("/", 1)[0])
-        }
+        # the store's version folders are those holding the mark, as locally: a user's own
+        # "v2024/" under the prefix is not ours to delete
+        marked = {f.split("/", 1)[0] for f in files if f.endswith(f"/{VERSION_MARK}")}
+        ours = {f for f in files if f.split("/", 1)[0] in marked - {version}}
         if old is not None and not _current(old):
             ours |= {s["path"] for s in old.get("shards", [])}
         store.publish(staging, stale=ours)
