@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from parallelner.report import phrase, run_line
+from parallelner.review.audit import estimate_sentence
 from parallelner.review.jobs import progress_line
 
 REPORT_KEY = "parallelner-build-report"
@@ -60,14 +61,7 @@ def summary_markdown(report: dict, review: dict | None, manifest: dict | None) -
             f"({phrase(review['by_status'])}), {review['conflicts']} conflicts"
         )
         if audit.get("precision") is not None:
-            low, high = audit["ci95"]
-            bad_low, bad_high = audit["expected_bad_pairs_ci95"]
-            lines.append(
-                f"- audit: {audit['audited_approved']} of {audit['audited_reviewed']} audited "
-                f"pairs approved: precision of the {audit['auto_accepted']} auto-accepted pairs "
-                f"{audit['precision']:.1%} (95% Wilson interval {low:.1%} to {high:.1%}); "
-                f"expected bad pairs among them {bad_low:.0f} to {bad_high:.0f}"
-            )
+            lines.append(f"- audit: {estimate_sentence(audit)}")
     if manifest:
         counts = phrase(manifest["counts"], empty="no pairs")
         lines.append(f"- corpus: {counts} in {len(manifest['shards'])} shards")

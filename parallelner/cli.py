@@ -719,6 +719,7 @@ def print_review_report(report: dict, console: Console) -> None:
     from functools import partial
 
     from parallelner.report import phrase
+    from parallelner.review.audit import estimate_sentence
 
     say = partial(console.print, markup=False, highlight=False)
     say(
@@ -736,14 +737,7 @@ def print_review_report(report: dict, console: Console) -> None:
     if audit["precision"] is None:
         say("audit: no audited pair reviewed yet; no precision estimate")
         return
-    low, high = audit["ci95"]
-    bad_low, bad_high = audit["expected_bad_pairs_ci95"]
-    say(
-        f"audit: {audit['audited_approved']} of {audit['audited_reviewed']} audited pairs "
-        f"approved: precision of the {audit['auto_accepted']} auto-accepted pairs "
-        f"{audit['precision']:.1%} (95% Wilson interval {low:.1%} to {high:.1%}); expected bad "
-        f"pairs among them {bad_low:.0f} to {bad_high:.0f}"
-    )
+    say(f"audit: {estimate_sentence(audit)}")
 
 
 #: The exit code of each error a user acts on (printed as one line: ``error: ...``).

@@ -24,6 +24,7 @@ from parallelner.candidate_store import CandidateStore
 from parallelner.filters.length import band, text_length_ratio
 from parallelner.gc_pacing import paced_gc
 from parallelner.report import adequacy_line, corpus_counts, projection_line
+from parallelner.review.audit import estimate_sentence, is_estimate, is_number
 
 DEFAULT_THRESHOLD = 0.9  # review push's --low-confidence, when nothing was pushed
 
@@ -165,7 +166,7 @@ def label_plot(data: ReportData) -> str:
 
 def _number(value: object) -> float:
     """A figure of report.json's run history as a number (0 where it is none)."""
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    return float(value) if is_number(value) else 0.0
 
 
 def runs_plot(data: ReportData) -> str:
@@ -214,9 +215,7 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 def _numbers(found: dict, *names: str) -> bool:
     """Whether every one of ``names`` in ``found`` is a number (a report.json written by
     review pull; one written by anyone else is not rendered: the page never trusts it)."""
-    return all(
-        isinstance(v := found.get(n), int | float) and not isinstance(v, bool) for n in names
-    )
+    return all(is_number(found.get(n)) for n in names)
 
 
 def _review_section(data: ReportData) -> str:
@@ -234,38 +233,16 @@ def _review_section(data: ReportData) -> str:
     audit = review.get("audit") or {}
     if not isinstance(audit, dict) or audit.get("precision") is None:
         parts.append('<p class="note">No audited pair reviewed yet: no precision estimate.</p>')
-    elif not (
-        _numbers(audit, "audited_approved", "audited_reviewed", "auto_accepted", "precision")
-        and _pair_of_numbers(audit.get("ci95"))
-        and _pair_of_numbers(audit.get("expected_bad_pairs_ci95"))
-    ):
+    elif not is_estimate(audit):
         parts.append('<p class="note">The audit figures are not as review pull writes them.</p>')
     else:
-        low, high = audit["ci95"]
-        bad_low, bad_high = audit["expected_bad_pairs_ci95"]
-        parts.append(
-            f"<p><b>Audit estimate:</b> {audit['audited_approved']} of "
-            f"{audit['audited_reviewed']} audited pairs approved: precision of the "
-            f"{audit['auto_accepted']:,} auto-accepted pairs {audit['precision']:.1%} (95% Wilson "
-            f"interval {low:.1%} to {high:.1%}); expected bad pairs among them "
-            f"{bad_low:.0f} to {bad_high:.0f}.</p>"
-        )
+        parts.append(f"<p><b>Audit estimate:</b> {html.escape(estimate_sentence(audit))}.</p>")
     return "".join(parts)
 
 
 def _fixed(value: object) -> str:
     """``12.3`` for a number; anything else as its text (escaped by the table)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:.1f}"
-    return str(value)
-
-
-def _pair_of_numbers(value: object) -> bool:
-    return (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    )
+    return f"{value:.1f}" if is_number(value) else str(value)
 
 
 def render(data: ReportData) -> str:

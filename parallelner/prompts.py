@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from parallelner.records import Sample, Span
+from parallelner.records import Sample, Span, primary_language
 
 LANG_NAMES = {
     "en": "English",
@@ -39,7 +39,7 @@ def prompts_dir() -> Path:
 
 
 def lang_name(code: str) -> str:
-    return LANG_NAMES.get(code.split("-")[0].lower(), code)
+    return LANG_NAMES.get(primary_language(code), code)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ def check_lang(code: str, what: str = "language code") -> None:
         )
 
 
+def primary_language(code: str) -> str:
+    """The primary subtag of a language tag, lower case: ``zh`` of ``zh-Hant``, ``pt`` of
+    ``PT-br``."""
+    return code.split("-")[0].lower()
+
+
 def check_text(text: str, what: str = "text") -> None:
     """RecordError for a NUL character or a lone surrogate (neither survives UTF-8 files)."""
     nul = text.find("\x00")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 import re
 
+from parallelner.review.audit import is_estimate
+
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -24,19 +26,6 @@ def _table(manifest: dict) -> str:
         shards = sum(1 for s in manifest["shards"] if s["path"].startswith(f"{folder}{pair}/"))
         lines.append(f"| {md(pair)} | {int(rows):,} | {shards} |")
     return "\n".join(lines)
-
-
-def _audit_figures(audit: object) -> bool:
-    """Whether ``audit`` holds the numbers review pull writes (anything else is not shown)."""
-    if not isinstance(audit, dict):
-        return False
-    ci = audit.get("ci95")
-    numbers = [audit.get("audited_approved"), audit.get("audited_reviewed"), audit.get("precision")]
-    if isinstance(ci, list | tuple) and len(ci) == 2:
-        numbers += list(ci)
-    else:
-        return False
-    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers)
 
 
 def _alignxie_card(manifest: dict, pair: str, version: str) -> str:
@@ -101,7 +90,7 @@ def dataset_card(manifest: dict) -> str:
     review = manifest.get("review_report") or {}
     audit = review.get("audit") if isinstance(review, dict) else None
     quality = ""
-    if _audit_figures(audit):
+    if is_estimate(audit):
         low, high = audit["ci95"]
         quality = (
             f"\nAudit: {audit['audited_approved']} of {audit['audited_reviewed']} audited "

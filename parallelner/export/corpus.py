@@ -125,12 +125,17 @@ def _version_folders(corpus: Path) -> list[Path]:
     )  # fmt: skip
 
 
-def _remove_old(corpus: Path, old: dict | None, keep: str) -> None:
-    """Delete every version folder but ``keep`` and, for a corpus exported before versions,
-    the shards its manifest lists (nothing else of the folder: only what an export wrote)."""
+def _remove_versions(corpus: Path, keep: str) -> None:
+    """Delete every version folder an export wrote under ``corpus`` but ``keep``."""
     for folder in _version_folders(corpus):
         if folder.name != keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_old(corpus: Path, old: dict | None, keep: str) -> None:
+    """Delete every version folder but ``keep`` and, for a corpus exported before versions,
+    the shards its manifest lists (nothing else of the folder: only what an export wrote)."""
+    _remove_versions(corpus, keep)
     if old is not None and not _current(old):
         for shard in old.get("shards", []):
             path = corpus / shard["path"]
@@ -150,12 +155,17 @@ def _no_space(e: BaseException) -> bool:
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def _intact(old: dict | None) -> str:
+def _disk_full(where: str, old: dict | None) -> DiskFull:
+    """The full disk's one line: what was kept (the previous corpus, whole, or nothing)."""
     if old is None:
-        return "no corpus was there before, and none is now"
-    rows = sum(old.get("counts", {}).values())
-    name = _current(old) or "the unversioned one"
-    return f"the previous corpus ({name}, {rows} pairs) is intact"
+        kept = "no corpus was there before, and none is now"
+    else:
+        rows = sum(old.get("counts", {}).values())
+        name = _current(old) or "the unversioned one"
+        kept = f"the previous corpus ({name}, {rows} pairs) is intact"
+    return DiskFull(
+        f"no space left while exporting into {where}: {kept}; free some space and rerun"
+    )
 
 
 def export_job(
@@ -191,9 +201,7 @@ def export_job(
     with hold(out_dir, "parallelner export"), hold(corpus, "parallelner export"):
         old = _read_manifest(corpus)
         check_replace(old, out_dir, fmt, replace, str(corpus))
-        for folder in _version_folders(corpus):  # an export killed before its switch
-            if folder.name != _current(old):
-                shutil.rmtree(folder, ignore_errors=True)
+        _remove_versions(corpus, keep=_current(old))  # an export killed before its switch
         version = next_version(old, [p.name for p in corpus.iterdir()])
         manifest = _build(out_dir, corpus, version, include, shard_rows, fmt, class_map,
                           allow_missing, old, str(corpus))  # fmt: skip
@@ -206,8 +214,7 @@ def export_job(
                 raise  # switched: the new corpus is whole, only its card failed
             shutil.rmtree(corpus / version, ignore_errors=True)
             if _no_space(e):
-                raise DiskFull(f"no space left while exporting into {corpus}: {_intact(old)}; "
-                               "free some space and rerun") from None  # fmt: skip
+                raise _disk_full(str(corpus), old) from None
             raise
         _remove_old(corpus, old, version)
         return manifest
@@ -255,8 +262,7 @@ def _build(
     except BaseException as e:
         shutil.rmtree(folder, ignore_errors=True)
         if _no_space(e):
-            raise DiskFull(f"no space left while exporting into {where}: {_intact(old)}; "
-                           "free some space and rerun") from None  # fmt: skip
+            raise _disk_full(where, old) from None
         raise
     manifest["version"] = version
     manifest["run_folder"] = str(out_dir.resolve())

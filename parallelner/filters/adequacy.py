@@ -33,7 +33,7 @@ from parallelner.filters.numbers import numbers_lost
 from parallelner.filters.words_left import words_left
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
 from parallelner.prompts import AlignmentPrompt, load_adequacy_prompt, load_prompts
-from parallelner.records import Candidate, RecordError, Sample
+from parallelner.records import Candidate, RecordError, Sample, primary_language
 from parallelner.reply import MalformedReply, json_object
 from parallelner.scripts import UNSPACED_LANGS
 from parallelner.translate import TranslateSettings, translate_sample
@@ -84,7 +84,7 @@ def round_trip_applies(src_lang: str) -> bool:
     as a wrong one (Qwen2.5-Coder-1.5B's 55 passed ZH→EN pairs: median 0.14 against the
     traditional-script source, 0.26 with the scripts folded, under the 0.5 that sorts EN
     sources): such a pair is *unknown*, goes to review, and no call is paid for it."""
-    return src_lang.split("-")[0].lower() not in UNSPACED_LANGS
+    return primary_language(src_lang) not in UNSPACED_LANGS
 
 
 def free_checks(c: Candidate) -> Adequacy:

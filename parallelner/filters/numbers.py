@@ -18,6 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from parallelner.records import primary_language
+
 
 @dataclass(frozen=True)
 class Conventions:
@@ -240,13 +242,9 @@ def _spelled_values(text: str, lang: str) -> list[float]:
     return values
 
 
-def _lang(code: str) -> str:
-    return code.split("-")[0].lower()
-
-
 def applies(src_lang: str, tgt_lang: str) -> bool:
     """Whether the check can tell for this pair (both languages' conventions are known)."""
-    return _lang(src_lang) in CONVENTIONS and _lang(tgt_lang) in CONVENTIONS
+    return primary_language(src_lang) in CONVENTIONS and primary_language(tgt_lang) in CONVENTIONS
 
 
 def numbers_lost(
@@ -256,10 +254,11 @@ def numbers_lost(
     value, or None where it cannot tell (a language missing from ``CONVENTIONS``)."""
     if not applies(src_lang, tgt_lang):
         return None
-    values = [v for n in _numbers(translation, CONVENTIONS[_lang(tgt_lang)]) for v in n.values]
-    values += _spelled_values(translation, _lang(tgt_lang))
+    src, tgt = primary_language(src_lang), primary_language(tgt_lang)
+    values = [v for n in _numbers(translation, CONVENTIONS[tgt]) for v in n.values]
+    values += _spelled_values(translation, tgt)
     lost = []
-    for n in _numbers(source, CONVENTIONS[_lang(src_lang)]):
+    for n in _numbers(source, CONVENTIONS[src]):
         if _NOT_REQUIRED_AFTER.match(source, n.end) and n.scale == 1:
             continue
         if not any(math.isclose(a, b, rel_tol=1e-6) for a in n.values for b in values):

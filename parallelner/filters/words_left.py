@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from parallelner.records import Candidate, Span
+from parallelner.records import Candidate, Span, primary_language
 from parallelner.scripts import is_han
 
 _CJK_LANGS = frozenset({"zh", "ja", "yue"})  # languages written with Han characters
@@ -60,13 +60,9 @@ def _lower_words(text: str) -> list[str]:
     return found
 
 
-def _lang(code: str) -> str:
-    return code.split("-")[0].lower()
-
-
 def applies(src_lang: str, tgt_lang: str) -> bool:
     """Whether the check can tell for this pair of languages (they write different scripts)."""
-    src, tgt = _lang(src_lang), _lang(tgt_lang)
+    src, tgt = primary_language(src_lang), primary_language(tgt_lang)
     return (src in _CJK_LANGS) != (tgt in _CJK_LANGS)
 
 
@@ -75,7 +71,7 @@ def words_left(c: Candidate) -> tuple[str, ...] | None:
     if not applies(c.src_lang, c.tgt_lang):
         return None
     rest = _outside(c.tgt_text, c.tgt_entities)
-    if _lang(c.tgt_lang) in _CJK_LANGS:
+    if primary_language(c.tgt_lang) in _CJK_LANGS:
         source_words = set(_WORD.findall(c.src_text))
         return tuple(w for w in dict.fromkeys(_lower_words(rest)) if w in source_words)
     return tuple(dict.fromkeys(run for run in _HAN_RUN.findall(rest) if any(map(is_han, run))))

@@ -41,3 +41,34 @@ def precision_estimate(approved: int, reviewed: int, auto_accepted: int) -> dict
             round((1 - low) * auto_accepted, 1),
         ],
     }
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a JSON number (not a bool): what a figure read back from a file
+    must be before a page or a card formats it."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_estimate(audit: object) -> bool:
+    """Whether ``audit`` has the shape ``precision_estimate`` writes, with a precision (one
+    written by anyone else is not rendered: a shared file system lets every node write it)."""
+    if not isinstance(audit, dict):
+        return False
+    names = ("audited_approved", "audited_reviewed", "auto_accepted", "precision")
+    pairs = [audit.get("ci95"), audit.get("expected_bad_pairs_ci95")]
+    return all(is_number(audit.get(n)) for n in names) and all(
+        isinstance(p, list | tuple) and len(p) == 2 and all(map(is_number, p)) for p in pairs
+    )
+
+
+def estimate_sentence(audit: dict) -> str:
+    """``9 of 10 audited pairs approved: precision of the 143 auto-accepted pairs 90.0% (95%
+    Wilson interval 59.6% to 98.2%); expected bad pairs among them 3 to 58``."""
+    low, high = audit["ci95"]
+    bad_low, bad_high = audit["expected_bad_pairs_ci95"]
+    return (
+        f"{audit['audited_approved']} of {audit['audited_reviewed']} audited pairs approved: "
+        f"precision of the {audit['auto_accepted']:,} auto-accepted pairs "
+        f"{audit['precision']:.1%} (95% Wilson interval {low:.1%} to {high:.1%}); expected bad "
+        f"pairs among them {bad_low:.0f} to {bad_high:.0f}"
+    )
