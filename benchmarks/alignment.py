@@ -29,12 +29,12 @@ from pathlib import Path
 
 from common import print_recoveries, recovery_figures, translate_both_ways
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.filters.alignment import check_alignment
-from parallelner.jobs import filter_job
 from parallelner.reference.process import ReferenceServer
 from parallelner.reference.references import ReferenceIndex
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import filter_job
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 THRESHOLD = 0.9

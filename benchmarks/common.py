@@ -26,10 +26,10 @@ def scratch_dir(prefix: str) -> Path:
 def real_candidates(folder: Path) -> list:
     """The 691 PUD sentences translated EN->ZH and ZH->EN through the reference endpoint
     (1,382 real candidates: human translations, projected and filtered)."""
-    from parallelner.candidate_store import CandidateStore
     from parallelner.config import load_settings
-    from parallelner.jobs import translate_job
     from parallelner.reference.process import ReferenceServer
+    from parallelner.run.candidate_store import CandidateStore
+    from parallelner.run.steps import translate_job
 
     with ReferenceServer(DATA / "pairs.jsonl") as server:
         settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
@@ -42,8 +42,8 @@ def translate_both_ways(pairs: Path, inputs: dict, out: Path, faults: dict | Non
     """Both directions of ``inputs`` ({lang: file}) through a reference endpoint serving
     ``pairs`` (with ``faults``), into ``out``."""
     from parallelner.config import load_settings
-    from parallelner.jobs import translate_job
     from parallelner.reference.process import ReferenceServer
+    from parallelner.run.steps import translate_job
 
     with ReferenceServer(pairs) as server:
         server.admin("faults", {"faults": faults or {}})
@@ -61,7 +61,7 @@ def repeated_inputs(
     """The 691 PUD sentences of each language repeated with distinct ids (``id#k``) up to
     ``per_direction`` samples, as JSONL files in ``folder`` (real sentences, repeated)."""
     from parallelner.readers import read_samples
-    from parallelner.shards import sample_line
+    from parallelner.run.shards import sample_line
 
     paths = {}
     for lang in langs:

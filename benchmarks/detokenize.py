@@ -1,5 +1,5 @@
 """Text rebuilt from tokens against the text the authors wrote: parallelner's rules
-(``parallelner.detokenize.join_tokens``) beside sacremoses' Moses detokenizer, in one run.
+(``parallelner.text.detokenize.join_tokens``) beside sacremoses' Moses detokenizer, in one run.
 
 The UNER files keep each sentence's original text in a ``# text`` line, so every sentence is a
 test case: the share rebuilt exactly, and the share that differs only in spaces.
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from parallelner.detokenize import join_tokens
+from parallelner.text.detokenize import join_tokens
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 FILES = [

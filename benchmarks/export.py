@@ -22,7 +22,7 @@ from common import real_candidates
 
 
 def build_run_dir(folder: Path, size: int, real: list) -> None:
-    from parallelner.candidate_store import CandidateStore
+    from parallelner.run.candidate_store import CandidateStore
 
     with CandidateStore(folder).writer(rows_per_part=5000) as writer:
         for k in range(size):

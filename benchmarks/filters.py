@@ -20,7 +20,7 @@ from langdetect import detect_langs
 from parallelner.config import FilterSettings
 from parallelner.filters import FilterContext
 from parallelner.filters.alignment import _name, check_alignment
-from parallelner.transliteration import phonetic_key
+from parallelner.text.transliteration import phonetic_key
 
 
 def alignment_cost(real: list) -> tuple[float, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import translate_both_ways
 
-from parallelner.candidate_store import CandidateStore
+from parallelner.run.candidate_store import CandidateStore
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 CORPORA = [

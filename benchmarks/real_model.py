@@ -26,13 +26,13 @@ from pathlib import Path
 from adequacy_checks import labels as read_labels
 from common import print_recoveries, recovery_figures
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.filters.adequacy import METHODS, Adequacy, check_adequacy
-from parallelner.jobs import translate_job
 from parallelner.records import Candidate
-from parallelner.share import make_backend, open_cache, resolve_structured_output
-from parallelner.translate import TranslateSettings
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import translate_job
+from parallelner.run.translate import make_backend, open_cache, resolve_structured_output
+from parallelner.translation.translate import TranslateSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

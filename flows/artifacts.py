@@ -6,9 +6,9 @@ from pathlib import Path
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from parallelner.report import phrase, run_line
 from parallelner.review.audit import estimate_sentence
 from parallelner.review.jobs import progress_line
+from parallelner.run.report import phrase, run_line
 
 REPORT_KEY = "parallelner-build-report"
 PAIRS_KEY = "parallelner-language-pairs"

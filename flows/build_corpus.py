@@ -18,8 +18,8 @@ from flows.config import CorpusConfig, load_config
 from flows.export import export_flow
 from flows.review import review_pull_flow, review_push_flow
 from flows.translate import with_parallel_shards
-from parallelner.html_report import write_html_report
-from parallelner.report import phrase
+from parallelner.report.html import write_html_report
+from parallelner.run.report import phrase
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "sample.toml"
 
@@ -44,8 +44,8 @@ def build_corpus(config: CorpusConfig, partition: str = "") -> dict:
 def gather(config: CorpusConfig) -> dict:
     """Review (when configured) and export a folder that partition runs translated; refuses
     while a partition is unfinished."""
-    from parallelner.partitions import gather_state
-    from parallelner.report import RunFigures, write_report
+    from parallelner.run.partitions import gather_state
+    from parallelner.run.report import RunFigures, write_report
 
     config = config.model_copy(update={"partition": ""})
     gathered = gather_state(config.out_dir)  # before any review task is pushed
@@ -90,7 +90,7 @@ def run_with_reference(config: CorpusConfig) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from parallelner.report import print_summary
+    from parallelner.run.report import print_summary
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
@@ -102,6 +102,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from parallelner.fast_exit import exit_now
+    from parallelner.run.fast_exit import exit_now
 
     exit_now(main())  # without the teardown of Prefect's and openai's modules (0.5-0.9 s)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from parallelner.config import Settings, load_settings
 from parallelner.formats import Format, ReadOptions, parse_columns
-from parallelner.storage import is_uri
+from parallelner.io.storage import is_uri
 
 
 class EndpointConfig(BaseModel):

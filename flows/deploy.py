@@ -80,7 +80,7 @@ class Stopper:
 
 def say_and_exit(message: str) -> None:
     """Print why, then end the process at once (code 0), without atexit handlers or teardown:
-    a watchdog's exit, unlike ``parallelner.fast_exit.exit_now``, which ends after the work."""
+    a watchdog's exit, unlike ``parallelner.run.fast_exit.exit_now``, which ends after the work."""
     print(message, file=sys.stderr, flush=True)
     sys.stdout.flush()
     os._exit(0)
@@ -152,10 +152,10 @@ def submit_partitions(config_path: Path, pool: str, count: int, attempts: int) -
         return 130
     target = config.corpus_target
     if isinstance(target, str):
-        from parallelner.storage import public_uri
+        from parallelner.io.storage import public_uri
 
         target = public_uri(target)
-    from parallelner.report import phrase
+    from parallelner.run.report import phrase
 
     say(f"corpus: {target}  ({phrase(manifest['counts'], empty='no pairs')})")
     return 0

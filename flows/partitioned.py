@@ -171,7 +171,7 @@ def run_partitions(
         raise RuntimeError(f"gather {gathered.name} ended {state.name if state else '?'}{message}")
     target = config.corpus_target
     if isinstance(target, str):
-        from parallelner.storage import ObjectStore
+        from parallelner.io.storage import ObjectStore
 
         return json.loads(ObjectStore.open(target).read_bytes("manifest.json"))
     return json.loads((target / "manifest.json").read_text(encoding="utf-8"))

@@ -29,20 +29,20 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.config import CorpusConfig, DirectionConfig
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.errors import ConfigError, InputError
-from parallelner.fast_exit import in_pool_worker
 from parallelner.filters.adequacy import AdequacyCounts
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
-from parallelner.jobs import Known, check_direction, record_inputs, translate_job
-from parallelner.locks import hold
-from parallelner.partitions import Partition, check_folder, mark_finished, select
-from parallelner.prompts import prompt_versions
+from parallelner.io.locks import hold
 from parallelner.readers import Quarantine, ReadOptions, ReadStats, read_samples
 from parallelner.records import Candidate
-from parallelner.report import RunFigures, write_report
-from parallelner.shards import ShardSpec, runs_of_shards, write_shards
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.fast_exit import in_pool_worker
+from parallelner.run.partitions import Partition, check_folder, mark_finished, select
+from parallelner.run.report import RunFigures, write_report
+from parallelner.run.shards import ShardSpec, runs_of_shards, write_shards
+from parallelner.run.steps import Known, check_direction, record_inputs, translate_job
+from parallelner.translation.prompts import prompt_versions
 
 
 def retry_unless_wrong_settings(task, task_run, state) -> bool:

@@ -26,8 +26,8 @@ from parallelner.errors import (
     ReviewServerError,
 )
 from parallelner.formats import FORMATS
+from parallelner.io.locks import LockHeld
 from parallelner.llm.structured import STRUCTURED_OUTPUTS
-from parallelner.locks import LockHeld
 from parallelner.redact import redact_error
 
 if TYPE_CHECKING:
@@ -480,9 +480,9 @@ def _out_folder(path: Path, flag: str = "--out") -> None:
 
 
 def _translate(args: argparse.Namespace, console: Console) -> int:
-    from parallelner.jobs import translate_job
-    from parallelner.progress import live_progress
-    from parallelner.report import print_summary
+    from parallelner.run.progress import live_progress
+    from parallelner.run.report import print_summary
+    from parallelner.run.steps import translate_job
 
     _out_folder(args.out)
     settings = _load(args)
@@ -569,8 +569,8 @@ def print_inspection(result, console: Console) -> None:
 def _filter(args: argparse.Namespace, console: Console) -> int:
     from dataclasses import asdict
 
-    from parallelner.jobs import filter_job
-    from parallelner.report import print_summary
+    from parallelner.run.report import print_summary
+    from parallelner.run.steps import filter_job
 
     before = _folder_thresholds(_run_folder(args.out))
     settings = _load(args, before)
@@ -590,7 +590,6 @@ def _filter(args: argparse.Namespace, console: Console) -> int:
 
 
 def _review(args: argparse.Namespace, console: Console) -> int:
-    from parallelner.report import phrase
     from parallelner.review.jobs import (
         RoutingSettings,
         progress_line,
@@ -602,6 +601,7 @@ def _review(args: argparse.Namespace, console: Console) -> int:
         review_report_job,
     )
     from parallelner.review.label_studio import LabelStudioServer
+    from parallelner.run.report import phrase
 
     _run_folder(args.out)
     if args.review_command == "report":
@@ -660,7 +660,7 @@ def _export(args: argparse.Namespace, console: Console) -> int:
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
-    from parallelner.html_report import write_html_report
+    from parallelner.report.html import write_html_report
 
     _run_folder(args.out)
     if args.html is not None and args.html.is_dir():
@@ -675,8 +675,8 @@ def _evaluate(args: argparse.Namespace, console: Console) -> int:
 
     from rich.table import Table
 
-    from parallelner.evaluate import evaluate
-    from parallelner.report import phrase
+    from parallelner.report.evaluate import evaluate
+    from parallelner.run.report import phrase
 
     _input_files([args.gold], "--gold")
     if args.corpus.exists() and not args.corpus.is_dir():
@@ -718,8 +718,8 @@ def print_review_report(report: dict, console: Console) -> None:
     """The review report: progress, effort, and the audit estimate."""
     from functools import partial
 
-    from parallelner.report import phrase
     from parallelner.review.audit import estimate_sentence
+    from parallelner.run.report import phrase
 
     say = partial(console.print, markup=False, highlight=False)
     say(
@@ -810,7 +810,7 @@ def run() -> NoReturn:
     """The ``parallelner`` command: ``main``, then exit without the interpreter's teardown
     (``fast_exit``: 0.3-1 s after the work is done; every file a command writes is closed, and
     its parts fsynced, before ``main`` returns)."""
-    from parallelner.fast_exit import exit_now
+    from parallelner.run.fast_exit import exit_now
 
     exit_now(main())
 

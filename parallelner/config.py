@@ -108,7 +108,7 @@ class Settings:
     cache: str = ""  # default: OUT/cache/responses.sqlite; "off" or "none": no cache
     rows_per_part: int = 1000
     on_bad_record: str = "fail"
-    partition: str = ""  # "i/N": only the samples of that partition (parallelner.partitions)
+    partition: str = ""  # "i/N": only the samples of that partition (parallelner.run.partitions)
     api_key: SecretStr | None = field(default=None, repr=False)
     filters: FilterSettings = FilterSettings()
     read: ReadOptions = ReadOptions()  # how input files are read (TOML [read])

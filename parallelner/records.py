@@ -126,7 +126,7 @@ class Sample:
             raise RecordError(f"sample {self.id}: {e}") from None
 
 
-#: How a target entity was found (see parallelner.recovery).
+#: How a target entity was found (see parallelner.translation.recovery).
 PROJECTION_METHODS = ("model", "normalised", "asked", "located")
 
 

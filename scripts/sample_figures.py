@@ -25,10 +25,10 @@ def measure() -> tuple[dict, dict]:
     """report.json of the sample translated both ways, and its evaluation."""
     sys.path.insert(0, str(REPO))
     from parallelner.config import load_settings
-    from parallelner.evaluate import evaluate
     from parallelner.export.corpus import export_job
-    from parallelner.jobs import translate_job
     from parallelner.reference.process import ReferenceServer
+    from parallelner.report.evaluate import evaluate
+    from parallelner.run.steps import translate_job
 
     sample = REPO / "sample"
     with tempfile.TemporaryDirectory(prefix="parallelner-figures-") as tmp:

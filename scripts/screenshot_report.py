@@ -15,9 +15,9 @@ from pathlib import Path
 from screenshot_review import OUT, REPO, browser
 
 from parallelner.config import load_settings
-from parallelner.html_report import write_html_report
-from parallelner.jobs import translate_job
 from parallelner.reference.process import ReferenceServer
+from parallelner.report.html import write_html_report
+from parallelner.run.steps import translate_job
 
 
 def main() -> None:

@@ -29,13 +29,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
-from parallelner.jobs import translate_job
 from parallelner.records import Candidate
 from parallelner.reference.process import ReferenceServer
 from parallelner.review.jobs import RoutingSettings, review_push_job
 from parallelner.review.label_studio import LabelStudioServer
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import translate_job
 
 REPO = Path(__file__).resolve().parent.parent
 PAIRS = REPO / "sample" / "pud-pairs.jsonl"

@@ -14,11 +14,11 @@ from test_translate import run
 from parallelner.config import FilterSettings
 from parallelner.filters import FilterContext
 from parallelner.filters.adequacy import AdequacyCounts
-from parallelner.html_report import gather, render
 from parallelner.records import Candidate
-from parallelner.report import adequacy_line
-from parallelner.share import make_backend
-from parallelner.translate import TranslateSettings
+from parallelner.report.html import gather, render
+from parallelner.run.report import adequacy_line
+from parallelner.run.translate import make_backend
+from parallelner.translation.translate import TranslateSettings
 
 REVIEW_BELOW = 0.9  # review push --low-confidence default
 

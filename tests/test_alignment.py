@@ -12,8 +12,6 @@ import pytest
 from conftest import settings_for
 from test_translate import run
 
-from parallelner.assignment import best_assignment
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import FilterSettings
 from parallelner.export.tokens import tokenize, tokens_and_tags
 from parallelner.filters.alignment import (
@@ -25,10 +23,12 @@ from parallelner.filters.alignment import (
     align,
     evidence,
 )
-from parallelner.jobs import filter_job
 from parallelner.records import Span
 from parallelner.reference.references import ReferenceIndex
-from parallelner.transliteration import romanize, sound_similarity
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import filter_job
+from parallelner.text.assignment import best_assignment
+from parallelner.text.transliteration import romanize, sound_similarity
 
 
 def _spans(side: dict) -> tuple[Span, ...]:

@@ -19,10 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 from test_cli import cli, translate
 
-from parallelner.candidate_store import CandidateStore
-from parallelner.locks import hold, project_lock_dir
+from parallelner.io.locks import hold, project_lock_dir
 from parallelner.records import CANDIDATE_SCHEMA
 from parallelner.review.tasks import labeling_config
+from parallelner.run.candidate_store import CandidateStore
 
 
 def one_line(r: subprocess.CompletedProcess[str]) -> str:
@@ -103,7 +103,7 @@ def test_a_review_push_on_a_project_in_use_refuses(tmp_path, ref, sample_dir):
     url = "http://127.0.0.1:9"  # never contacted: the lock is taken first
     holder = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys, time; from pathlib import Path; from parallelner.locks import hold\n"
+            "import sys, time; from pathlib import Path; from parallelner.io.locks import hold\n"
             "with hold(Path(sys.argv[1]), 'parallelner review push', what='x'):\n"
             "    print('held', flush=True); time.sleep(60)"
         ), str(project_lock_dir(url, "busy"))],

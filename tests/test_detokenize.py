@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from parallelner.detokenize import join_tokens
+from parallelner.text.detokenize import join_tokens
 
 
 @pytest.mark.parametrize(

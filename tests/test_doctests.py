@@ -8,13 +8,13 @@ import importlib
 import pytest
 
 MODULES = [
-    "parallelner.assignment",
-    "parallelner.transliteration",
+    "parallelner.text.assignment",
+    "parallelner.text.transliteration",
     "parallelner.filters.verification",
     "parallelner.export.tokens",
-    "parallelner.projection",
-    "parallelner.tagging",
-    "parallelner.detokenize",
+    "parallelner.translation.projection",
+    "parallelner.text.tagging",
+    "parallelner.text.detokenize",
 ]
 
 

@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import settings_for
 
-from parallelner.candidate_store import CandidateStore
-from parallelner.evaluate import evaluate
 from parallelner.export import corpus as corpus_module
 from parallelner.export.corpus import export_job
 from parallelner.export.selection import ExportError
-from parallelner.jobs import translate_job
 from parallelner.records import DECISION_SCHEMA
+from parallelner.report.evaluate import evaluate
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import translate_job
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_manifest_names_checksums_sources_and_counts(run_dir, tmp_path):
     assert manifest["filter_report"]["by_status"]["passed"] == 183
     # every entity of both sides, and none whose boundary fell inside a token of the text
     assert manifest["tokens"]["split_inside_a_token"] == 0 and manifest["tokens"]["entities"] > 300
-    from parallelner.checksums import file_sha256
+    from parallelner.io.checksums import file_sha256
 
     for shard in manifest["shards"]:
         assert file_sha256(tmp_path / "c" / shard["path"]) == shard["sha256"]

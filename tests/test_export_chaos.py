@@ -19,8 +19,8 @@ from conftest import settings_for
 from test_chaos import one_line
 from test_cli import cli
 
-from parallelner.checksums import file_sha256
-from parallelner.jobs import translate_job
+from parallelner.io.checksums import file_sha256
+from parallelner.run.steps import translate_job
 
 
 @pytest.fixture(scope="module")

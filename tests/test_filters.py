@@ -8,10 +8,10 @@ import pytest
 from conftest import settings_for
 from test_translate import run
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import FilterSettings
 from parallelner.filters import REASONS, FilterContext
-from parallelner.jobs import filter_job
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import filter_job
 
 CONTENT_FAULTS = {
     "truncated_json": "malformed_reply",

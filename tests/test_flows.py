@@ -16,7 +16,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.build_corpus import build_corpus
 from flows.config import CorpusConfig, load_config
-from parallelner.candidate_store import CandidateStore
+from parallelner.run.candidate_store import CandidateStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def test_full_build_on_the_sample_then_a_rerun_sends_zero_requests(harness, ref,
 
 
 def test_each_direction_is_translated_in_parallel_shards_runs_of_consecutive_shards():
-    from parallelner.shards import ShardSpec, runs_of_shards
+    from parallelner.run.shards import ShardSpec, runs_of_shards
 
     en = [ShardSpec(f"en-{i}", "", 500, "en", "zh", i) for i in range(5)]
     zh = [ShardSpec("zh-0", "", 12, "zh", "en", 0)]

@@ -10,7 +10,7 @@ import pytest
 from test_cli import cli, translate
 
 from parallelner.errors import ConfigError
-from parallelner.storage import ObjectStore
+from parallelner.io.storage import ObjectStore
 
 
 def test_export_publishes_to_s3_and_trainers_load_it_from_there(

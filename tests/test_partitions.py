@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from test_cli import cli, translate
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.errors import ConfigError
-from parallelner.partitions import Partition
 from parallelner.readers import read_samples
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.partitions import Partition
 
 
 def test_partitions_split_real_ids_disjointly_evenly_and_the_same_way_every_time(shared_data):
@@ -134,7 +134,7 @@ def test_an_overlap_between_partitions_stops_the_export(tmp_path, ref, sample_di
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from parallelner.locks import hold
+from parallelner.io.locks import hold
 with hold(Path(sys.argv[1]), "test holder", partition=sys.argv[2]):
     print("held", flush=True)
     time.sleep(60)

@@ -12,13 +12,13 @@ import os
 import pytest
 from test_cli import cli
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import load_settings
 from parallelner.filters import REASONS
 from parallelner.filters.adequacy import Adequacy, check_adequacy, factor
 from parallelner.records import PROJECTION_METHODS, Candidate
-from parallelner.share import make_backend, resolve_structured_output
-from parallelner.translate import TranslateSettings
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.translate import make_backend, resolve_structured_output
+from parallelner.translation.translate import TranslateSettings
 
 pytestmark = pytest.mark.real_model
 MODEL = "qwen2.5-coder-1.5b-instruct"

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import settings_for
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.errors import ReviewServerError
-from parallelner.jobs import translate_job
 from parallelner.records import Candidate, Span
 from parallelner.review.audit import wilson_interval
 from parallelner.review.jobs import (
@@ -28,6 +26,8 @@ from parallelner.review.jobs import (
     review_push_job,
     review_report_job,
 )
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import translate_job
 
 EMOJI_SRC = "🎉 John Smith flew to Beijing 🇨🇳 today."
 EMOJI_TGT = "🎉约翰·史密斯今天飞往北京🇨🇳。"

@@ -13,8 +13,8 @@ import pytest
 from test_chaos import one_line
 from test_cli import translate
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.redact import redact, redact_error, remember
+from parallelner.run.candidate_store import CandidateStore
 
 KEY = "sk-parallelner-test-0123456789abcdef"
 

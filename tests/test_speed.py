@@ -18,8 +18,6 @@ from conftest import settings_for
 from test_chaos import dead_url, ids_once, one_line
 from test_cli import translate
 
-from parallelner.candidate_store import CandidateStore
-from parallelner.jobs import SAMPLES_PER_WORKER, translate_job, worker_count
 from parallelner.llm.cache import ChatReply, ResponseCache, request_key
 from parallelner.llm.wire import (
     FrozenParams,
@@ -29,10 +27,12 @@ from parallelner.llm.wire import (
     request_body,
     request_key_of,
 )
-from parallelner.pool import merge_counts, share_of
-from parallelner.prompts import load_prompts
 from parallelner.readers import read_samples
-from parallelner.shards import sample_line
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.pool import merge_counts, share_of
+from parallelner.run.shards import sample_line
+from parallelner.run.steps import SAMPLES_PER_WORKER, translate_job, worker_count
+from parallelner.translation.prompts import load_prompts
 
 
 def _statuses(out: Path) -> dict[str, tuple[str, str]]:
@@ -341,7 +341,7 @@ def test_paced_gc_freezes_for_the_run_and_restores_the_process_after():
     import gc
     import threading
 
-    from parallelner.gc_pacing import YOUNG_THRESHOLD, paced_gc
+    from parallelner.run.gc_pacing import YOUNG_THRESHOLD, paced_gc
 
     before = gc.get_threshold()
     entered = threading.Event()
@@ -372,7 +372,7 @@ def test_a_pool_worker_ends_after_its_results_atexit_handlers_and_log_records(tm
     code = f"""
 import atexit, logging, logging.handlers, multiprocessing, pathlib
 from concurrent.futures import ProcessPoolExecutor
-from parallelner.fast_exit import in_pool_worker
+from parallelner.run.fast_exit import in_pool_worker
 
 def setup(queue):
     in_pool_worker()
@@ -406,7 +406,10 @@ if __name__ == "__main__":
     assert codes == "[0]" and words.strip() == "last words" and int(pid) != os.getpid()
     assert (tmp_path / "atexit-ran").exists()
     assert not (tmp_path / "atexit-ran-teardown").exists()
-    top = "from parallelner.fast_exit import in_pool_worker; in_pool_worker(); raise SystemExit(3)"
+    top = (
+        "from parallelner.run.fast_exit import in_pool_worker; in_pool_worker(); "
+        "raise SystemExit(3)"
+    )
     assert subprocess.run([sys.executable, "-c", top]).returncode == 3
 
 
@@ -416,7 +419,7 @@ def test_the_fast_exit_waits_for_threads_not_for_idle_thread_pools():
     code = (
         "import threading, time\n"
         "from concurrent.futures import ThreadPoolExecutor\n"
-        "from parallelner.fast_exit import exit_now\n"
+        "from parallelner.run.fast_exit import exit_now\n"
         "ThreadPoolExecutor(1).submit(print, 'pool ran')\n"
         "threading.Thread(target=lambda: (time.sleep(0.3), print('thread ended'))).start()\n"
         "exit_now(4)\n"

@@ -13,14 +13,14 @@ from conftest import settings_for
 from test_chaos import one_line
 from test_cli import translate
 
-from parallelner.candidate_store import CandidateStore
-from parallelner.jobs import translate_job
 from parallelner.llm.backend import LLMCallFailed
 from parallelner.llm.client import ChatClient
 from parallelner.llm.structured import with_mode
 from parallelner.llm.wire import FrozenParams, request_key_of
-from parallelner.prompts import load_prompts
-from parallelner.reply import MalformedReply, parse_reply
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import translate_job
+from parallelner.translation.prompts import load_prompts
+from parallelner.translation.reply import MalformedReply, parse_reply
 
 LLAMA_CPP_PYTHON = ["json_object", "text"]  # the response_format types it takes
 

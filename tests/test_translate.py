@@ -8,10 +8,10 @@ import socket
 import pytest
 from conftest import settings_for
 
-from parallelner.candidate_store import CandidateStore
-from parallelner.jobs import translate_job
 from parallelner.records import Candidate
 from parallelner.reference.server import listening_socket
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.steps import translate_job
 
 
 def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Candidate]:

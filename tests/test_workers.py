@@ -14,9 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-from parallelner.candidate_store import CandidateStore
+from parallelner.io.storage import ObjectStore
 from parallelner.reference.process import ReferenceServer
-from parallelner.storage import ObjectStore
+from parallelner.run.candidate_store import CandidateStore
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -28,20 +28,20 @@ from typing import Literal
 import pyarrow as pa
 
 from parallelner import __version__
-from parallelner.atomic import TMP_PREFIX, write_text_atomically
-from parallelner.candidate_store import CandidateStore
 from parallelner.errors import ConfigError, DiskFull, InputError
 from parallelner.export.alignxie import alignxie_record, load_classes
 from parallelner.export.card import dataset_card
 from parallelner.export.parquet import ShardWriter
 from parallelner.export.selection import ExportError, Include, select_rows
 from parallelner.export.tokens import TokenCounts, tag_names, tokens_and_tags
-from parallelner.gc_pacing import paced_gc
-from parallelner.locks import hold
-from parallelner.partitions import Gathered, gather_state
+from parallelner.io.atomic import TMP_PREFIX, write_text_atomically
+from parallelner.io.locks import hold
+from parallelner.io.storage import ObjectStore, is_uri, public_uri
 from parallelner.records import EXPORT_SCHEMA, RecordError, check_lang
-from parallelner.report import corpus_counts
-from parallelner.storage import ObjectStore, is_uri, public_uri
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.gc_pacing import paced_gc
+from parallelner.run.partitions import Gathered, gather_state
+from parallelner.run.report import corpus_counts
 
 ExportFormat = Literal["parquet", "alignxie"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parallelner.atomic import TMP_PREFIX
-from parallelner.checksums import file_sha256
+from parallelner.io.atomic import TMP_PREFIX
+from parallelner.io.checksums import file_sha256
 
 ROW_GROUP = 5000
 

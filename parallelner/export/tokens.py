@@ -40,8 +40,8 @@ from functools import lru_cache
 
 import regex
 
-from parallelner.scripts import is_cjk, is_unspaced_script
-from parallelner.tagging import ranges_to_bio
+from parallelner.text.tagging import ranges_to_bio
+from parallelner.text.unicode_scripts import is_cjk, is_unspaced_script
 
 _CLUSTER = regex.compile(r"\X")
 _WORD_PUNCT = frozenset("_'’-")

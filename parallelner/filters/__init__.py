@@ -28,11 +28,11 @@ from parallelner.filters.language import LanguageCounts, check_language
 from parallelner.filters.length import band, length_ratio, length_reason
 from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
 from parallelner.llm.backend import ChatBackend
-from parallelner.prompts import load_alignment_prompt
 from parallelner.records import Candidate
-from parallelner.recovery import confidence_factor
-from parallelner.reply import MalformedReply, parse_reply
-from parallelner.translate import EMPTY, MALFORMED_REPLY, TranslateSettings
+from parallelner.translation.prompts import load_alignment_prompt
+from parallelner.translation.recovery import confidence_factor
+from parallelner.translation.reply import MalformedReply, parse_reply
+from parallelner.translation.translate import EMPTY, MALFORMED_REPLY, TranslateSettings
 
 #: Every reason code a candidate can carry, in the order docs/filters.md documents them.
 REASONS = (

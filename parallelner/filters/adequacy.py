@@ -27,16 +27,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from parallelner.chrf import chrf
 from parallelner.config import ADEQUACY_METHODS
 from parallelner.filters.numbers import numbers_lost
 from parallelner.filters.words_left import words_left
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
-from parallelner.prompts import AlignmentPrompt, load_adequacy_prompt, load_prompts
 from parallelner.records import Candidate, RecordError, Sample, primary_language
-from parallelner.reply import MalformedReply, json_object
-from parallelner.scripts import UNSPACED_LANGS
-from parallelner.translate import TranslateSettings, translate_sample
+from parallelner.text.chrf import chrf
+from parallelner.text.unicode_scripts import UNSPACED_LANGS
+from parallelner.translation.prompts import AlignmentPrompt, load_adequacy_prompt, load_prompts
+from parallelner.translation.reply import MalformedReply, json_object
+from parallelner.translation.translate import TranslateSettings, translate_sample
 
 METHODS = ADEQUACY_METHODS
 #: The methods that send LLM calls (``checks`` reads the pair alone).

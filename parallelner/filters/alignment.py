@@ -3,7 +3,7 @@
 The reply names a surface form per entity id; if the model gives entity 1 the form of entity 2
 (a swap, a misnumbering), every label count still agrees. This check scores how well each
 target surface corresponds to each source entity, finds the best one-to-one assignment
-(``parallelner.assignment``) and compares the reply's own with it:
+(``parallelner.text.assignment``) and compares the reply's own with it:
 
 - the reply's assignment is clearly worse than the best one, on strong evidence ->
   ``entity_misaligned``;
@@ -15,7 +15,7 @@ target surface corresponds to each source entity, finds the best one-to-one assi
 
 Evidence for a (source, target) pair, each signal cheap and offline: the same name in both
 (case and width folded), the same numbers, and how alike the names sound after romanization
-(``parallelner.transliteration``); a foreign personal name written with a middle dot in CJK
+(``parallelner.text.transliteration``); a foreign personal name written with a middle dot in CJK
 (喬·斯頓雷) is a person whatever the language pair.
 """
 
@@ -26,9 +26,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from parallelner.assignment import best_assignment
 from parallelner.records import Candidate, Span
-from parallelner.transliteration import key_similarity, phonetic_key
+from parallelner.text.assignment import best_assignment
+from parallelner.text.transliteration import key_similarity, phonetic_key
 
 ENTITY_MISALIGNED = "entity_misaligned"
 

@@ -22,7 +22,7 @@ import re
 
 from parallelner.filters.language import without_entities
 from parallelner.records import Candidate, Span
-from parallelner.scripts import UNSPACED_LANGS
+from parallelner.text.unicode_scripts import UNSPACED_LANGS
 
 UNTRANSLATED = "untranslated"
 

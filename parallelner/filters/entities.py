@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from parallelner.projection import ENTITY_MISSING, ENTITY_NOT_FOUND, ENTITY_OVERLAP, locate_entities
 from parallelner.records import Candidate
-from parallelner.reply import MalformedReply, parse_reply
+from parallelner.translation.projection import (
+    ENTITY_MISSING,
+    ENTITY_NOT_FOUND,
+    ENTITY_OVERLAP,
+    locate_entities,
+)
+from parallelner.translation.reply import MalformedReply, parse_reply
 
 LABEL_COUNT_MISMATCH = "label_count_mismatch"
 

@@ -27,7 +27,7 @@ from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 from parallelner.records import Candidate, Span
-from parallelner.scripts import letter_shares, script_counts
+from parallelner.text.unicode_scripts import letter_shares, script_counts
 
 WRONG_LANGUAGE = "wrong_language"
 UNKNOWN_SCORE = 0.75  # a language nobody could check: below the review threshold

@@ -8,7 +8,7 @@ import unicodedata
 from parallelner.filters.adequacy import back_translate
 from parallelner.llm.backend import ChatBackend
 from parallelner.records import Candidate, Span
-from parallelner.translate import TranslateSettings
+from parallelner.translation.translate import TranslateSettings
 
 ROUND_TRIP = "round_trip"
 

@@ -18,7 +18,7 @@ from langdetect import LangDetectException, detect
 
 from parallelner.filters.language import LanguageCounts, judge_text, without_entities
 from parallelner.records import Sample
-from parallelner.scripts import script_counts
+from parallelner.text.unicode_scripts import script_counts
 
 SAMPLE_SIZE = 200
 MIN_JUDGED = 10

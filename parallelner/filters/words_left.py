@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from parallelner.records import Candidate, Span, primary_language
-from parallelner.scripts import is_han
+from parallelner.text.unicode_scripts import is_han
 
 _CJK_LANGS = frozenset({"zh", "ja", "yue"})  # languages written with Han characters
 _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"

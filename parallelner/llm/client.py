@@ -22,6 +22,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from parallelner.errors import EndpointError
+from parallelner.io.open_files import allow_open_files
 from parallelner.llm.backend import ClientStats, LLMCallFailed
 from parallelner.llm.cache import ChatReply, Messages, ResponseCache
 from parallelner.llm.route import ChatRoute
@@ -34,7 +35,6 @@ from parallelner.llm.wire import (
     request_body,
     request_key_of,
 )
-from parallelner.open_files import allow_open_files
 from parallelner.redact import redact, redact_error
 
 # How long an endpoint that refused a connection or answered 5xx is passed over.

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
-from parallelner.detokenize import align_tokens, join_tokens
 from parallelner.errors import InputError
 from parallelner.formats import ReadOptions
 from parallelner.readers.base import FileReport, Located, UnreadableFile, decode_lines
 from parallelner.records import RecordError, Sample, Span
-from parallelner.scripts import is_cjk
-from parallelner.tagging import TAG_RE, TagError, scheme_of, tags_to_ranges
+from parallelner.text.detokenize import align_tokens, join_tokens
+from parallelner.text.tagging import TAG_RE, TagError, scheme_of, tags_to_ranges
+from parallelner.text.unicode_scripts import is_cjk
 
 #: Sentences looked at to detect the layout before the first sample is given out.
 DETECT_BLOCKS = 50

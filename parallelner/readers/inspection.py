@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from parallelner.atomic import text_file_atomically
 from parallelner.errors import InputError
 from parallelner.formats import ReadOptions
+from parallelner.io.atomic import text_file_atomically
 from parallelner.readers import ReadStats, read_samples
 from parallelner.records import Sample
 

@@ -15,7 +15,7 @@ from parallelner.errors import InputError
 from parallelner.formats import ReadOptions
 from parallelner.readers.base import FileReport, Located, UnreadableFile, decode_lines
 from parallelner.records import RecordError, Sample, Span
-from parallelner.tagging import TAG_RE
+from parallelner.text.tagging import TAG_RE
 
 
 def _field(obj: dict, name: str, kind: type | tuple[type, ...], where: str = "") -> object:

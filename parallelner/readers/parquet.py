@@ -17,12 +17,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parallelner.detokenize import join_tokens
 from parallelner.errors import InputError
 from parallelner.formats import ReadOptions
 from parallelner.readers.base import FileReport, Located, UnreadableFile
 from parallelner.records import RecordError, Sample, Span
-from parallelner.tagging import TagError, scheme_of, tags_to_ranges
+from parallelner.text.detokenize import join_tokens
+from parallelner.text.tagging import TagError, scheme_of, tags_to_ranges
 
 
 def hf_label_names(schema_metadata: dict[bytes, bytes] | None, column: str = "ner_tags"):

@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from parallelner.assignment import best_assignment
-from parallelner.chrf import chrf
 from parallelner.records import Span
+from parallelner.text.assignment import best_assignment
+from parallelner.text.chrf import chrf
 
 
 @dataclass(frozen=True)

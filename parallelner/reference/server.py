@@ -29,12 +29,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parallelner.atomic import write_text_atomically
 from parallelner.errors import ConfigError
+from parallelner.io.atomic import write_text_atomically
 from parallelner.llm.structured import PROBE_PROMPT
-from parallelner.prompts import load_adequacy_prompt, load_alignment_prompt, load_prompts
 from parallelner.reference.faults import Fault, faulty_content, other_reference
 from parallelner.reference.references import Reference, ReferenceIndex
+from parallelner.translation.prompts import (
+    load_adequacy_prompt,
+    load_alignment_prompt,
+    load_prompts,
+)
 
 ALIGNMENT_SCHEMA = "entity_alignment"  # the verification round's response_format name
 ALL_FORMATS = frozenset({"json_schema", "json_object", "text"})

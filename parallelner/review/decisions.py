@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parallelner.projection import locate_entities
 from parallelner.records import Decision, RecordError, Span
 from parallelner.review.tasks import TGT_LABEL
+from parallelner.translation.projection import locate_entities
 
 INVALID_CORRECTION = "invalid_correction"
 

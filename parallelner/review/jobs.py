@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parallelner.atomic import write_table_atomically, write_text_atomically
-from parallelner.candidate_store import CandidateStore
 from parallelner.errors import ConfigError, ReviewServerError
-from parallelner.locks import hold, project_lock_dir
+from parallelner.io.atomic import write_table_atomically, write_text_atomically
+from parallelner.io.locks import hold, project_lock_dir
 from parallelner.records import DECISION_SCHEMA, decision_to_row
 from parallelner.review.audit import precision_estimate
 from parallelner.review.decisions import decide
 from parallelner.review.routing import AUDIT, Policy, route_for, route_of
 from parallelner.review.tasks import labeling_config, task_for
+from parallelner.run.candidate_store import CandidateStore
 
 if TYPE_CHECKING:  # label_studio_sdk is imported by the commands that talk to Label Studio
     from parallelner.review.label_studio import LabelStudioServer
@@ -209,7 +209,7 @@ def review_progress(push: dict, pull: dict) -> dict[str, object]:
 
 def progress_line(p: dict) -> str:
     """One line for people: what the review holds and what that means for the export."""
-    from parallelner.report import phrase
+    from parallelner.run.report import phrase
 
     return (
         f"review: project {p['project']!r} ({p['url']}): {p['tasks']} tasks, {p['decided']} "

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parallelner.atomic import write_table_atomically
 from parallelner.errors import InputError
+from parallelner.io.atomic import write_table_atomically
 from parallelner.records import (
     CANDIDATE_SCHEMA,
     Candidate,

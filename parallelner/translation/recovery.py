@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 
-from parallelner.projection import find_occurrences
-from parallelner.scripts import is_cjk
-from parallelner.transliteration import phonetic_key, sound_similarity
+from parallelner.text.transliteration import phonetic_key, sound_similarity
+from parallelner.text.unicode_scripts import is_cjk
+from parallelner.translation.projection import find_occurrences
 
 METHODS = ("model", "normalised", "asked", "located")
 #: What each method leaves of a pair's confidence (review takes pairs below 0.9).

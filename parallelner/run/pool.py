@@ -2,7 +2,7 @@
 
 One interpreter spends a few milliseconds of CPU per request (HTTP, JSON, projection, filters);
 against a pool of GPUs answering hundreds of requests a second that core is the bottleneck.
-``run_pool`` starts N workers (``python -m parallelner.pool``); each reads the same inputs,
+``run_pool`` starts N workers (``python -m parallelner.run.pool``); each reads the same inputs,
 takes every N-th sample not done when the run started (the parts listed then, so every worker
 sees the same list), and translates its share with its own event loop, client, cache connection
 and part writer (``share.translate_share``). Parts are whole files with distinct names, so
@@ -31,12 +31,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import Settings
-from parallelner.partitions import Partition, select
 from parallelner.readers import ReadStats, read_samples
 from parallelner.records import Candidate, Sample
-from parallelner.share import Progress, ShareFigures, translate_settings, translate_share
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.partitions import Partition, select
+from parallelner.run.translate import Progress, ShareFigures, translate_settings, translate_share
 
 PROGRESS_EVERY = 0.2  # seconds between a worker's progress lines
 STOP_GRACE = 30.0  # seconds a stopped worker gets to write its finished candidates
@@ -95,7 +95,7 @@ class _Worker:
     def __init__(self, spec: WorkerSpec, env: dict[str, str], lines: queue.Queue) -> None:
         self.index = spec.index
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "parallelner.pool"],
+            [sys.executable, "-m", "parallelner.run.pool"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -272,7 +272,7 @@ def worker_main() -> int:
 
 
 if __name__ == "__main__":
-    from parallelner.fast_exit import exit_now
+    from parallelner.run.fast_exit import exit_now
 
     # The parent reads this worker's messages until the pipe closes, i.e. until the process
     # is gone: without the teardown of openai's and the translate stack's modules.

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from parallelner.atomic import write_bytes_atomically
+from parallelner.io.atomic import write_bytes_atomically
 from parallelner.records import Sample
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from parallelner.share import Progress
+from parallelner.run.translate import Progress
 
 
 @contextmanager

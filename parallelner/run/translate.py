@@ -9,17 +9,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from parallelner.candidate_store import CandidateStore
 from parallelner.config import Settings
 from parallelner.errors import ConfigError
 from parallelner.filters import FilterContext
-from parallelner.gc_pacing import paced_gc
 from parallelner.llm.backend import ChatBackend, ClientStats
 from parallelner.llm.cache import ResponseCache
-from parallelner.partitions import Partition
-from parallelner.prompts import load_prompts
 from parallelner.records import Candidate, Sample
-from parallelner.translate import TranslateSettings, translate
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.gc_pacing import paced_gc
+from parallelner.run.partitions import Partition
+from parallelner.translation.prompts import load_prompts
+from parallelner.translation.translate import TranslateSettings, translate
 
 
 @dataclass

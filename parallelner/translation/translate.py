@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 from parallelner.bounded import in_completion_order
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
-from parallelner.projection import (
+from parallelner.records import Candidate, Sample, Span
+from parallelner.translation.projection import (
     ENTITY_MISSING,
     ENTITY_NOT_FOUND,
     locate_entities,
     projection_method,
 )
-from parallelner.prompts import Message, PromptSet, lang_name, one_line
-from parallelner.records import Candidate, Sample, Span
-from parallelner.recovery import find_free, locate
-from parallelner.reply import MalformedReply, Reply, json_object, parse_reply
+from parallelner.translation.prompts import Message, PromptSet, lang_name, one_line
+from parallelner.translation.recovery import find_free, locate
+from parallelner.translation.reply import MalformedReply, Reply, json_object, parse_reply
 
 MALFORMED_REPLY = "malformed_reply"
 EMPTY = "empty"
@@ -40,7 +40,7 @@ class TranslateSettings:
     model: str
     escalate_model: str | None = None
     max_attempts: int = 3
-    recover: bool = True  # recovery before repair rounds (parallelner.recovery)
+    recover: bool = True  # recovery before repair rounds (parallelner.translation.recovery)
     concurrency: int = 64
     temperature: float = 0.0
     max_tokens: int = 2048

@@ -13,8 +13,8 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
-from parallelner.atomic import write_text_atomically
-from parallelner.candidate_store import CandidateStore
+from parallelner.io.atomic import write_text_atomically
+from parallelner.run.candidate_store import CandidateStore
 
 _COLUMNS = [
     "projection",

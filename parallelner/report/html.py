@@ -19,12 +19,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parallelner.atomic import write_text_atomically
-from parallelner.candidate_store import CandidateStore
 from parallelner.filters.length import band, text_length_ratio
-from parallelner.gc_pacing import paced_gc
-from parallelner.report import adequacy_line, corpus_counts, projection_line
+from parallelner.io.atomic import write_text_atomically
 from parallelner.review.audit import estimate_sentence, is_estimate, is_number
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.gc_pacing import paced_gc
+from parallelner.run.report import adequacy_line, corpus_counts, projection_line
 
 DEFAULT_THRESHOLD = 0.9  # review push's --low-confidence, when nothing was pushed
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parallelner.scripts import is_cjk
+from parallelner.text.unicode_scripts import is_cjk
 
 _NO_SPACE_BEFORE = frozenset(".,;:!?%)]}»”’…") | {
     "'s",

@@ -16,22 +16,22 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from parallelner.atomic import write_text_atomically
 from parallelner.bounded import gather_bounded
-from parallelner.candidate_store import CandidateStore
-from parallelner.checksums import file_sha256
 from parallelner.config import Settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.filters import FilterContext
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
+from parallelner.io.atomic import write_text_atomically
+from parallelner.io.checksums import file_sha256
+from parallelner.io.locks import hold
 from parallelner.llm.backend import ClientStats
-from parallelner.locks import hold
-from parallelner.partitions import Partition, check_folder, mark_finished, select
-from parallelner.pool import WorkerSpec, read_spec, run_pool, share_of
 from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate, RecordError, Sample, check_lang
-from parallelner.report import RunFigures, write_report
-from parallelner.share import (
+from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.partitions import Partition, check_folder, mark_finished, select
+from parallelner.run.pool import WorkerSpec, read_spec, run_pool, share_of
+from parallelner.run.report import RunFigures, write_report
+from parallelner.run.translate import (
     Progress,
     ShareFigures,
     make_backend,
@@ -40,7 +40,7 @@ from parallelner.share import (
     translate_settings,
     translate_share,
 )
-from parallelner.translate import TranslateSettings
+from parallelner.translation.translate import TranslateSettings
 
 __all__ = ["Progress", "filter_job", "translate_job"]
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parallelner.atomic import TMP_PREFIX, write_text_atomically
 from parallelner.errors import ConfigError
+from parallelner.io.atomic import TMP_PREFIX, write_text_atomically
 from parallelner.records import Sample
 
 MARKERS = "partitions"
@@ -166,7 +166,7 @@ class Gathered:
 def gather_state(out_dir: Path, allow_missing: bool = False) -> Gathered:
     """The partitions of ``out_dir`` (none: ``Gathered()``, without reading a candidate);
     ConfigError naming the unfinished ones, unless ``allow_missing``."""
-    from parallelner.candidate_store import CandidateStore
+    from parallelner.run.candidate_store import CandidateStore
 
     store = CandidateStore(out_dir)
     parts = store.parts()

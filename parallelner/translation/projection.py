@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from parallelner.scripts import is_cjk
+from parallelner.text.unicode_scripts import is_cjk
 
 Located = tuple[int, int] | str
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from parallelner.atomic import TMP_PREFIX
+from parallelner.io.atomic import TMP_PREFIX
 
 LOCK_NAME = ".parallelner.lock"
 

@@ -34,8 +34,9 @@ Message = dict[str, str]
 
 def prompts_dir() -> Path:
     """The templates: inside an installed wheel, else the repository's ``prompts/``."""
-    packaged = Path(__file__).parent / "_prompts"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "prompts"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "_prompts"
+    return packaged if packaged.is_dir() else package.parent / "prompts"
 
 
 def lang_name(code: str) -> str:

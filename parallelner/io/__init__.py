@@ -1,0 +1,1 @@
+"""Files: atomic writes, locks, checksums, open-file limits, where a corpus is published."""

@@ -1,0 +1,2 @@
+"""Running a job over a folder: its steps, worker pool, partitions, shards, progress,
+candidate store."""

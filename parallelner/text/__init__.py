@@ -1,0 +1,1 @@
+"""Text: Unicode scripts, transliteration, tags, tokens, detokenizing, chrF, assignment."""

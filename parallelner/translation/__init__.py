@@ -1,0 +1,1 @@
+"""Translation: prompts, the reply contract, projection, recovery, the sample job."""
