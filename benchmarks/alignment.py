@@ -34,7 +34,7 @@ from parallelner.filters.alignment import check_alignment
 from parallelner.reference.process import ReferenceServer
 from parallelner.reference.references import ReferenceIndex
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import filter_job
+from parallelner.run.jobs import filter_job
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 THRESHOLD = 0.9

@@ -29,7 +29,7 @@ def real_candidates(folder: Path) -> list:
     from parallelner.config import load_settings
     from parallelner.reference.process import ReferenceServer
     from parallelner.run.candidate_store import CandidateStore
-    from parallelner.run.steps import translate_job
+    from parallelner.run.jobs import translate_job
 
     with ReferenceServer(DATA / "pairs.jsonl") as server:
         settings = load_settings(overrides={"base_urls": [server.base_url], "model": "reference"})
@@ -43,7 +43,7 @@ def translate_both_ways(pairs: Path, inputs: dict, out: Path, faults: dict | Non
     ``pairs`` (with ``faults``), into ``out``."""
     from parallelner.config import load_settings
     from parallelner.reference.process import ReferenceServer
-    from parallelner.run.steps import translate_job
+    from parallelner.run.jobs import translate_job
 
     with ReferenceServer(pairs) as server:
         server.admin("faults", {"faults": faults or {}})

@@ -18,8 +18,8 @@ from common import real_candidates
 from langdetect import detect_langs
 
 from parallelner.config import FilterSettings
-from parallelner.filters import FilterContext
 from parallelner.filters.alignment import _name, check_alignment
+from parallelner.filters.judge import Judge
 from parallelner.text.transliteration import phonetic_key
 
 
@@ -44,7 +44,7 @@ def main() -> None:
     candidates = [
         replace(c, id=f"{c.id}#{k}") for k in range(args.n // len(real) + 1) for c in real
     ][: args.n]
-    context = FilterContext(FilterSettings())
+    context = Judge(FilterSettings())
     started = time.perf_counter()
     judged = [context.judge(c) for c in candidates]
     elapsed = time.perf_counter() - started

@@ -28,10 +28,11 @@ from common import print_recoveries, recovery_figures
 
 from parallelner.config import load_settings
 from parallelner.filters.adequacy import METHODS, Adequacy, check_adequacy
+from parallelner.llm.factory import make_backend, open_cache, resolve_structured_output
 from parallelner.records import Candidate
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import translate_job
-from parallelner.run.translate import make_backend, open_cache, resolve_structured_output
+from parallelner.run.jobs import translate_job
+from parallelner.run.translate import llm_access
 from parallelner.translation.translate import TranslateSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ async def _adequacy(args, settings, out: Path, passed: list[Candidate]) -> dict[
             started = time.perf_counter()
             checked: dict[str, Adequacy] = {}
             for c in passed:
-                checked[c.id] = await check_adequacy(c, method, backend, cfg)
+                checked[c.id] = await check_adequacy(c, method, llm_access(backend, cfg))
             tokens = sum(a.prompt_tokens + a.completion_tokens for a in checked.values())
             found[method] = {
                 "checked": checked,

@@ -49,7 +49,7 @@ async def plain_loop(
     aiohttp transport, as parallelner uses it)."""
     import openai
 
-    from parallelner.translation.prompts import load_prompts
+    from parallelner.llm.prompts import load_prompts
 
     http = {"http_client": openai.DefaultAioHttpClient()} if aiohttp else {}
     # openai's default retries (2): at 512 in flight a connect may time out on a loaded machine
@@ -162,9 +162,9 @@ def main() -> None:
     ideal = args.concurrency / args.latency
     n = args.samples or int(min(ideal, 450) * 40)
 
+    from parallelner.llm.prompts import load_prompts
     from parallelner.readers import ReadOptions, read_samples
     from parallelner.reference.process import ReferenceServer
-    from parallelner.translation.prompts import load_prompts
 
     tmp = scratch_dir("pn-throughput-")
     source = repeated_inputs(tmp, n, ("en",))["en"]

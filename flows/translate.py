@@ -32,17 +32,28 @@ from flows.config import CorpusConfig, DirectionConfig
 from parallelner.config import load_settings
 from parallelner.errors import ConfigError, InputError
 from parallelner.filters.adequacy import AdequacyCounts
-from parallelner.filters.source_language import SAMPLE_SIZE, check_source
+from parallelner.filters.source_language import SAMPLE_SIZE
 from parallelner.io.locks import hold
-from parallelner.readers import Quarantine, ReadOptions, ReadStats, read_samples
+from parallelner.llm.prompts import prompt_versions
+from parallelner.readers import ReadOptions, ReadStats, read_samples
 from parallelner.records import Candidate
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.fast_exit import in_pool_worker
-from parallelner.run.partitions import Partition, check_folder, mark_finished, select
+from parallelner.run.partitions import Partition, check_folder, mark_finished
+from parallelner.run.progress import Progress
 from parallelner.run.report import RunFigures, write_report
 from parallelner.run.shards import ShardSpec, runs_of_shards, write_shards
-from parallelner.run.steps import Known, check_direction, record_inputs, translate_job
-from parallelner.translation.prompts import prompt_versions
+from parallelner.run.steps import (
+    Known,
+    check_direction,
+    check_source_language,
+    checked_samples,
+    open_run,
+    prepare,
+    record_inputs,
+    summary,
+    translate,
+)
 
 
 def retry_unless_wrong_settings(task, task_run, state) -> bool:
@@ -63,40 +74,27 @@ def make_shards(direction: DirectionConfig, config: CorpusConfig) -> list[ShardS
     """Read one direction's inputs (bad records per config) into shard files, once their first
     sentences are checked to be in ``src_lang`` (unless ``force``)."""
     out = config.out_dir
-    partition = Partition.parse(config.partition, "partition")
+    settings = replace(config.settings(), read=direction.read_options())
     paths = [Path(p) for p in direction.inputs]
     if not direction.force:
         first = read_samples(
             paths,
             direction.src_lang,
-            options=direction.read_options(),
+            options=settings.read,
             on_bad_record="skip",
             limit=SAMPLE_SIZE,
         )
-        verdict = check_source(first, direction.src_lang)
-        if verdict.wrong:
-            where = ", ".join(direction.inputs)
-            raise ConfigError(verdict.message(where, "src_lang = ", "force = true"))
+        where = ", ".join(direction.inputs)
+        check_source_language(list(first), direction.src_lang, where, "src_lang = ", "force = true")
     stats = ReadStats()
-    quarantine = Quarantine(out / "quarantine.jsonl")
-    try:
-        samples = read_samples(
-            [Path(p) for p in direction.inputs],
-            direction.src_lang,
-            options=direction.read_options(),
-            on_bad_record=config.on_bad_record,
-            quarantine=quarantine,
-            stats=stats,
-        )
-        samples = select(samples, partition)
-        folder = out / "shards" / f"{direction.src_lang}-{direction.tgt_lang}"
-        if partition:
-            folder = folder / partition.tag
+    partition = Partition.parse(config.partition, "partition")
+    folder = out / "shards" / f"{direction.src_lang}-{direction.tgt_lang}"
+    if partition:
+        folder = folder / partition.tag
+    with checked_samples(paths, direction.src_lang, out, settings, stats) as samples:
         specs = write_shards(
             samples, folder, config.shard_size, direction.src_lang, direction.tgt_lang
         )
-    finally:
-        quarantine.close()
     get_run_logger().info(
         "%s-%s%s: %d samples in %d shards (%d read), %d bad records skipped",
         direction.src_lang,
@@ -145,25 +143,16 @@ def translate_shards(
         last.index,
         sum(s.samples for s in shards),
     )
-    state = None
-    if known is not None:
-        state = Known(done=set(known["done"]), failed=set(known["failed"]))
-    # One process per task already: no worker processes inside it.
+    # One process per task already: no worker processes inside it; the shards' own format.
     resolved = load_settings(overrides={**settings, "workers": 1})
-    resolved = replace(resolved, read=ReadOptions(format="jsonl"))  # the shards' own format
-    figures = translate_job(
-        [Path(s.path) for s in shards],
-        Path(out),
-        first.src_lang,
-        first.tgt_lang,
-        resolved,
-        record_sources=False,
-        summarize=False,
-        lock=False,  # the flow process holds the folder lock for its tasks
-        known=state,
-        mark=False,  # the flow marks a partition finished once all its shards are
-        force=True,  # make_shards checked the source language once, before any shard
+    resolved = replace(resolved, read=ReadOptions(format="jsonl"))
+    # The flow holds the folder lock, checked the source language once before any shard,
+    # records the original inputs and marks a partition finished once all its shards are.
+    run = open_run(
+        [Path(s.path) for s in shards], Path(out), first.src_lang, first.tgt_lang, resolved
     )
+    prepare(run, Known(done=set(known["done"]), failed=set(known["failed"])) if known else None)
+    figures = summary(run, translate(run, Progress()))
     adequacy = (figures.get("filters") or {}).get("adequacy") or {}
     return {
         "shards": [s.index for s in shards],

@@ -480,9 +480,9 @@ def _out_folder(path: Path, flag: str = "--out") -> None:
 
 
 def _translate(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.run.jobs import translate_job
     from parallelner.run.progress import live_progress
     from parallelner.run.report import print_summary
-    from parallelner.run.steps import translate_job
 
     _out_folder(args.out)
     settings = _load(args)
@@ -569,8 +569,8 @@ def print_inspection(result, console: Console) -> None:
 def _filter(args: argparse.Namespace, console: Console) -> int:
     from dataclasses import asdict
 
+    from parallelner.run.jobs import filter_job
     from parallelner.run.report import print_summary
-    from parallelner.run.steps import filter_job
 
     before = _folder_thresholds(_run_folder(args.out))
     settings = _load(args, before)

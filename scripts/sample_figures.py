@@ -28,7 +28,7 @@ def measure() -> tuple[dict, dict]:
     from parallelner.export.corpus import export_job
     from parallelner.reference.process import ReferenceServer
     from parallelner.report.evaluate import evaluate
-    from parallelner.run.steps import translate_job
+    from parallelner.run.jobs import translate_job
 
     sample = REPO / "sample"
     with tempfile.TemporaryDirectory(prefix="parallelner-figures-") as tmp:

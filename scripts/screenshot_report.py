@@ -17,7 +17,7 @@ from screenshot_review import OUT, REPO, browser
 from parallelner.config import load_settings
 from parallelner.reference.process import ReferenceServer
 from parallelner.report.html import write_html_report
-from parallelner.run.steps import translate_job
+from parallelner.run.jobs import translate_job
 
 
 def main() -> None:

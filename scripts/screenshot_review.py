@@ -35,7 +35,7 @@ from parallelner.reference.process import ReferenceServer
 from parallelner.review.jobs import RoutingSettings, review_push_job
 from parallelner.review.label_studio import LabelStudioServer
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import translate_job
+from parallelner.run.jobs import translate_job
 
 REPO = Path(__file__).resolve().parent.parent
 PAIRS = REPO / "sample" / "pud-pairs.jsonl"

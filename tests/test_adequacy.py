@@ -12,12 +12,13 @@ from conftest import settings_for
 from test_translate import run
 
 from parallelner.config import FilterSettings
-from parallelner.filters import FilterContext
 from parallelner.filters.adequacy import AdequacyCounts
+from parallelner.filters.judge import Judge
+from parallelner.llm.factory import make_backend
 from parallelner.records import Candidate
 from parallelner.report.html import gather, render
 from parallelner.run.report import adequacy_line
-from parallelner.run.translate import make_backend
+from parallelner.run.translate import llm_access
 from parallelner.translation.translate import TranslateSettings
 
 REVIEW_BELOW = 0.9  # review push --low-confidence default
@@ -37,7 +38,7 @@ def _judge_all(ref, method: str, candidates: list[Candidate]) -> tuple[list[Cand
 
     async def main() -> list[Candidate]:
         backend = make_backend(settings, None)
-        context = FilterContext(FilterSettings(adequacy=method), backend, cfg)
+        context = Judge(FilterSettings(adequacy=method), llm_access(backend, cfg))
         try:
             return [await context.judge_async(c) for c in candidates], context.figures()
         finally:

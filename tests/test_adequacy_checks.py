@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from parallelner.config import FilterSettings
-from parallelner.filters import FilterContext
 from parallelner.filters.adequacy import UNKNOWN, check_adequacy, factor, free_checks
+from parallelner.filters.judge import Judge
 from parallelner.filters.numbers import numbers_lost
 from parallelner.filters.words_left import words_left
 
@@ -85,13 +85,13 @@ def test_a_check_that_cannot_tell_says_so(pairs):
 def test_the_filter_stage_applies_them_by_default_at_no_cost():
     (c,) = [c for c in model_candidates() if c.id == "n01003010:en-zh"]  # 技术 lobbyists会面
     assert FilterSettings().adequacy == "checks" and not FilterSettings().calls_llm
-    context = FilterContext(FilterSettings())
+    context = Judge(FilterSettings())
     judged = context.judge(c)
     assert judged.status == "passed" and judged.confidence is not None and judged.confidence < 0.9
     figures = context.figures()["adequacy"]
     assert figures["low"] == 1 and figures["found"] == {"numbers": 0, "words_left": 1}
     assert figures["tokens_per_pair"] == 0
-    off = FilterContext(FilterSettings(adequacy="off")).judge(c)
+    off = Judge(FilterSettings(adequacy="off")).judge(c)
     assert off.confidence is not None and off.confidence > judged.confidence
 
 
@@ -99,6 +99,6 @@ def test_round_trip_cannot_tell_for_a_chinese_source_and_pays_nothing():
     """chrF of a back-translation into Chinese sorts nothing (see round_trip_applies): the
     pair is unknown, goes to review, and no call is sent (no backend is given here)."""
     c = next(c for c in model_candidates() if c.src_lang == "zh" and not free_checks(c).found)
-    a = asyncio.run(check_adequacy(c, "round_trip", None, None))
+    a = asyncio.run(check_adequacy(c, "round_trip", None))
     assert a.score is None and "round_trip" in a.not_applicable and a.prompt_tokens == 0
     assert a.is_unknown("round_trip") and factor(a, "round_trip") == UNKNOWN < 0.9  # review

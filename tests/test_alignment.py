@@ -26,7 +26,7 @@ from parallelner.filters.alignment import (
 from parallelner.records import Span
 from parallelner.reference.references import ReferenceIndex
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import filter_job
+from parallelner.run.jobs import filter_job
 from parallelner.text.assignment import best_assignment
 from parallelner.text.transliteration import romanize, sound_similarity
 

@@ -12,7 +12,7 @@ MODULES = [
     "parallelner.text.transliteration",
     "parallelner.filters.verification",
     "parallelner.export.tokens",
-    "parallelner.translation.projection",
+    "parallelner.text.projection",
     "parallelner.text.tagging",
     "parallelner.text.detokenize",
 ]

@@ -18,7 +18,7 @@ from parallelner.export.selection import ExportError
 from parallelner.records import DECISION_SCHEMA
 from parallelner.report.evaluate import evaluate
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import translate_job
+from parallelner.run.jobs import translate_job
 
 
 @pytest.fixture(scope="module")

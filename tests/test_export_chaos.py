@@ -20,7 +20,7 @@ from test_chaos import one_line
 from test_cli import cli
 
 from parallelner.io.checksums import file_sha256
-from parallelner.run.steps import translate_job
+from parallelner.run.jobs import translate_job
 
 
 @pytest.fixture(scope="module")

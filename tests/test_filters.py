@@ -9,9 +9,10 @@ from conftest import settings_for
 from test_translate import run
 
 from parallelner.config import FilterSettings
-from parallelner.filters import REASONS, FilterContext
+from parallelner.filters.judge import Judge
+from parallelner.reasons import REASONS
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import filter_job
+from parallelner.run.jobs import filter_job
 
 CONTENT_FAULTS = {
     "truncated_json": "malformed_reply",
@@ -102,7 +103,7 @@ def test_round_trip_checks_entities_come_back(ref, sample_dir, clean_ids, tmp_pa
 
 def test_filters_are_pure_over_a_candidate(ref, sample_dir, tmp_path):
     got = run(ref, sample_dir, tmp_path)
-    context = FilterContext(FilterSettings())
+    context = Judge(FilterSettings())
     for c in list(got.values())[:20]:
         assert context.judge(c) == c
 

@@ -15,8 +15,8 @@ import regex
 
 from parallelner.config import FilterSettings
 from parallelner.export.tokens import tokens_and_tags
-from parallelner.filters import FilterContext
 from parallelner.filters.copying import copy_share
+from parallelner.filters.judge import Judge
 from parallelner.filters.language import UNKNOWN_SCORE, LanguageCounts, check_language
 from parallelner.filters.length import DEFAULT_BAND, band
 from parallelner.records import Candidate
@@ -188,7 +188,7 @@ def visible(text: str) -> int:
 
 
 def test_unknown_verdicts_are_counted_for_the_report():
-    context = FilterContext(FilterSettings())
+    context = Judge(FilterSettings())
     for lang in ("yo", "el"):  # the filters read the kept reply, as for a real candidate
         reply = json.dumps({"translation": UDHR[lang], "entities": []}, ensure_ascii=False)
         context.judge(replace(_candidate(lang, UDHR[lang]), raw_reply=reply))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from parallelner.translation.projection import find_occurrences, locate_entities
+from parallelner.text.projection import find_occurrences, locate_entities
 
 
 def test_projection_picks_second_occurrence_when_first_is_taken():

@@ -13,11 +13,12 @@ import pytest
 from test_cli import cli
 
 from parallelner.config import load_settings
-from parallelner.filters import REASONS
 from parallelner.filters.adequacy import Adequacy, check_adequacy, factor
+from parallelner.llm.factory import make_backend, resolve_structured_output
+from parallelner.reasons import REASONS
 from parallelner.records import PROJECTION_METHODS, Candidate
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.translate import make_backend, resolve_structured_output
+from parallelner.run.translate import llm_access
 from parallelner.translation.translate import TranslateSettings
 
 pytestmark = pytest.mark.real_model
@@ -92,7 +93,7 @@ def test_round_trip_sends_an_inverted_translation_to_review(real_model_url):
                 for text in (inverted, faithful):
                     c = Candidate(f"i{i}:en-zh", f"i{i}", "en", "zh", source, text, (), (),
                                   "passed", confidence=1.0)  # fmt: skip
-                    pair.append(await check_adequacy(c, "round_trip", backend, cfg))
+                    pair.append(await check_adequacy(c, "round_trip", llm_access(backend, cfg)))
                 found.append((pair[0], pair[1]))
             return found
         finally:

@@ -27,7 +27,7 @@ from parallelner.review.jobs import (
     review_report_job,
 )
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import translate_job
+from parallelner.run.jobs import translate_job
 
 EMOJI_SRC = "🎉 John Smith flew to Beijing 🇨🇳 today."
 EMOJI_TGT = "🎉约翰·史密斯今天飞往北京🇨🇳。"

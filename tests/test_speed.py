@@ -19,6 +19,7 @@ from test_chaos import dead_url, ids_once, one_line
 from test_cli import translate
 
 from parallelner.llm.cache import ChatReply, ResponseCache, request_key
+from parallelner.llm.prompts import load_prompts
 from parallelner.llm.wire import (
     FrozenParams,
     MalformedCompletion,
@@ -29,10 +30,10 @@ from parallelner.llm.wire import (
 )
 from parallelner.readers import read_samples
 from parallelner.run.candidate_store import CandidateStore
+from parallelner.run.jobs import translate_job
 from parallelner.run.pool import merge_counts, share_of
 from parallelner.run.shards import sample_line
-from parallelner.run.steps import SAMPLES_PER_WORKER, translate_job, worker_count
-from parallelner.translation.prompts import load_prompts
+from parallelner.run.steps import SAMPLES_PER_WORKER, worker_count
 
 
 def _statuses(out: Path) -> dict[str, tuple[str, str]]:

@@ -15,12 +15,12 @@ from test_cli import translate
 
 from parallelner.llm.backend import LLMCallFailed
 from parallelner.llm.client import ChatClient
+from parallelner.llm.prompts import load_prompts
+from parallelner.llm.reply import MalformedReply, parse_reply
 from parallelner.llm.structured import with_mode
 from parallelner.llm.wire import FrozenParams, request_key_of
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import translate_job
-from parallelner.translation.prompts import load_prompts
-from parallelner.translation.reply import MalformedReply, parse_reply
+from parallelner.run.jobs import translate_job
 
 LLAMA_CPP_PYTHON = ["json_object", "text"]  # the response_format types it takes
 

@@ -11,7 +11,7 @@ from conftest import settings_for
 from parallelner.records import Candidate
 from parallelner.reference.server import listening_socket
 from parallelner.run.candidate_store import CandidateStore
-from parallelner.run.steps import translate_job
+from parallelner.run.jobs import translate_job
 
 
 def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Candidate]:

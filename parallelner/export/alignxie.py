@@ -27,7 +27,7 @@ import tomllib
 from pathlib import Path
 
 from parallelner.errors import ConfigError
-from parallelner.translation.prompts import lang_name
+from parallelner.llm.prompts import lang_name
 
 DEFAULT_CLASSES: dict[str, dict[str, object]] = {
     "PER": {

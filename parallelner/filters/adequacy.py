@@ -28,15 +28,15 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from parallelner.config import ADEQUACY_METHODS
+from parallelner.filters.base import LLMAccess
 from parallelner.filters.numbers import numbers_lost
 from parallelner.filters.words_left import words_left
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
-from parallelner.records import Candidate, RecordError, Sample, primary_language
+from parallelner.llm.prompts import AlignmentPrompt, load_adequacy_prompt
+from parallelner.llm.reply import MalformedReply, json_object
+from parallelner.records import Candidate, primary_language
 from parallelner.text.chrf import chrf
 from parallelner.text.unicode_scripts import UNSPACED_LANGS
-from parallelner.translation.prompts import AlignmentPrompt, load_adequacy_prompt, load_prompts
-from parallelner.translation.reply import MalformedReply, json_object
-from parallelner.translation.translate import TranslateSettings, translate_sample
 
 METHODS = ADEQUACY_METHODS
 #: The methods that send LLM calls (``checks`` reads the pair alone).
@@ -98,23 +98,11 @@ def free_checks(c: Candidate) -> Adequacy:
     return Adequacy(None, found=tuple(found), not_applicable=tuple(not_applicable))
 
 
-async def back_translate(c: Candidate, backend: ChatBackend, cfg: TranslateSettings) -> Candidate:
-    """``c``'s target translated back into its source language with its projected entities
-    (the joint prompt, so the client's cache and the round-trip check share the call)."""
-    spans = tuple(s for s in c.tgt_entities if s is not None)
-    try:
-        sample = Sample(c.source_id, c.tgt_lang, c.tgt_text, spans)
-    except RecordError:
-        sample = Sample(c.source_id, c.tgt_lang, c.tgt_text, ())
-    back_cfg = replace(cfg, src_lang=c.tgt_lang, tgt_lang=c.src_lang, escalate_model=None)
-    return await translate_sample(sample, backend, load_prompts(), back_cfg)
-
-
 async def round_trip_adequacy(
-    c: Candidate, backend: ChatBackend, cfg: TranslateSettings, back: Candidate | None = None
+    c: Candidate, llm: LLMAccess, back: Candidate | None = None
 ) -> Adequacy:
     """chrF of the back-translation against the source (``back``: one already made)."""
-    back = back or await back_translate(c, backend, cfg)
+    back = back or await llm.back_translate(c)
     tokens = (back.prompt_tokens, back.completion_tokens)
     if back.status == "failed" or not back.tgt_text.strip():
         return Adequacy(None, *tokens, back=back)
@@ -142,21 +130,19 @@ async def judge_adequacy(
     return Adequacy(round((score - 1) / 4, 4), *tokens)
 
 
-async def check_adequacy(
-    c: Candidate, method: str, backend: ChatBackend | None, cfg: TranslateSettings | None
-) -> Adequacy:
+async def check_adequacy(c: Candidate, method: str, llm: LLMAccess | None) -> Adequacy:
     """``c``'s adequacy by ``method``: the free checks, then the LLM check if it has one."""
     free = free_checks(c)
     if method not in LLM_METHODS:
         return free
     if method == "round_trip" and not round_trip_applies(c.src_lang):
         return replace(free, not_applicable=(*free.not_applicable, "round_trip"))
-    if backend is None or cfg is None:
+    if llm is None:
         raise RuntimeError(f"--adequacy {method} needs a backend")
     if method == "round_trip":
-        a = await round_trip_adequacy(c, backend, cfg)
+        a = await round_trip_adequacy(c, llm)
     else:
-        a = await judge_adequacy(c, backend, cfg.model, load_adequacy_prompt())
+        a = await judge_adequacy(c, llm.backend, llm.model, load_adequacy_prompt())
     return replace(a, found=free.found, not_applicable=free.not_applicable)
 
 

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from parallelner.config import FilterSettings
+from parallelner.filters.base import Check, Verdict
+from parallelner.reasons import ENTITY_MISALIGNED
 from parallelner.records import Candidate, Span
 from parallelner.text.assignment import best_assignment
 from parallelner.text.transliteration import key_similarity, phonetic_key
-
-ENTITY_MISALIGNED = "entity_misaligned"
 
 CONFIRMED, UNKNOWN, SUSPECT, MISALIGNED = "confirmed", "unknown", "suspect", "misaligned"
 #: Confidence factor per state; "unknown" depends on whether the unconfirmed labels differ.
@@ -129,3 +131,25 @@ def check_alignment(c: Candidate) -> Alignment:
     if any(t is None for t in c.tgt_entities):
         return Alignment(CONFIRMED, 1.0)  # the entity checks already reject it
     return align(c.src_entities, c.tgt_entities)  # type: ignore[arg-type]
+
+
+class AlignmentCheck(Check):
+    """``entity_misaligned``: evidence pairs the entities otherwise than the reply did; the
+    finding's factor (score) and the finding itself (details) go into the confidence. Counts
+    its findings on candidates with two or more entities (one cannot be swapped)."""
+
+    name = "alignment"
+    reasons = (ENTITY_MISALIGNED,)
+
+    def __init__(self) -> None:
+        self.states: Counter[str] = Counter()
+
+    def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:
+        alignment = check_alignment(c)
+        if len(c.src_entities) >= 2:
+            self.states[alignment.state] += 1
+        reasons = (alignment.reason,) if alignment.reason else ()
+        return Verdict(reasons, alignment.factor, {"alignment": alignment})
+
+    def figures(self) -> dict[str, object]:
+        return {"alignment": dict(sorted(self.states.items()))}

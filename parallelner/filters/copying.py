@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 
+from parallelner.config import FilterSettings
+from parallelner.filters.base import Check, Verdict
 from parallelner.filters.language import without_entities
+from parallelner.reasons import UNTRANSLATED
 from parallelner.records import Candidate, Span
 from parallelner.text.unicode_scripts import UNSPACED_LANGS
-
-UNTRANSLATED = "untranslated"
 
 _WORD = re.compile(r"[^\W\d_]{3,}")  # two-letter words ("in", "an") are shared by chance
 _QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]{1,120}[\"“”«»]")
@@ -69,3 +70,15 @@ def copy_share(c: Candidate) -> float:
         return 0.0
     source_words = set(_WORD.findall(src))
     return sum(w in source_words for w in common) / len(common)
+
+
+class CopyingCheck(Check):
+    """``untranslated``: more of the translation copied from the source than
+    ``untranslated_overlap`` allows; the copied share goes into the confidence."""
+
+    name = "copying"
+    reasons = (UNTRANSLATED,)
+
+    def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:
+        copied = copy_share(c)
+        return Verdict((UNTRANSLATED,) if copied > thresholds.untranslated_overlap else (), copied)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from parallelner.records import Candidate
-from parallelner.translation.projection import (
+from parallelner.config import FilterSettings
+from parallelner.filters.base import Check, Verdict
+from parallelner.llm.reply import MalformedReply, parse_reply
+from parallelner.reasons import (
     ENTITY_MISSING,
     ENTITY_NOT_FOUND,
     ENTITY_OVERLAP,
-    locate_entities,
+    LABEL_COUNT_MISMATCH,
 )
-from parallelner.translation.reply import MalformedReply, parse_reply
-
-LABEL_COUNT_MISMATCH = "label_count_mismatch"
+from parallelner.records import Candidate
+from parallelner.text.projection import locate_entities
 
 
 def _projection_reasons(c: Candidate) -> set[str]:
@@ -49,3 +50,14 @@ def check_entities(c: Candidate) -> list[str]:
     if Counter(s.label for s in c.src_entities) != Counter(s.label for s in placed):
         reasons.add(LABEL_COUNT_MISMATCH)
     return sorted(reasons)
+
+
+class EntitiesCheck(Check):
+    """Every source entity projected, at its offsets, on a span of its own, label counts
+    equal."""
+
+    name = "entities"
+    reasons = (ENTITY_MISSING, ENTITY_NOT_FOUND, ENTITY_OVERLAP, LABEL_COUNT_MISMATCH)
+
+    def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:
+        return Verdict(tuple(check_entities(c)))

@@ -26,10 +26,12 @@ import langdetect
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
+from parallelner.config import FilterSettings
+from parallelner.filters.base import Check, Verdict
+from parallelner.reasons import WRONG_LANGUAGE
 from parallelner.records import Candidate, Span
 from parallelner.text.unicode_scripts import letter_shares, script_counts
 
-WRONG_LANGUAGE = "wrong_language"
 UNKNOWN_SCORE = 0.75  # a language nobody could check: below the review threshold
 SURE = 0.9  # the detector's probability that counts as evidence
 MIN_LETTERS = 40  # fewer letters (Han, kana, Hangul count 3) are too few to convict
@@ -167,7 +169,7 @@ class LanguageCounts:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Reading:
     """``ok`` True (the target), False (confidently another language) or None (unknown)."""
 
     ok: bool | None
@@ -208,7 +210,7 @@ def _english_share(text: str) -> tuple[int, float]:
     return len(words), (sum(w in _EN_WORDS for w in words) / len(words) if words else 0.0)
 
 
-def _detect(text: str, tgt: str, src: str, min_prob: float, counts: LanguageCounts) -> Verdict:
+def _detect(text: str, tgt: str, src: str, min_prob: float, counts: LanguageCounts) -> Reading:
     """The detector's verdict: sure of the target, sure of something else, or unknown."""
     unquoted = _QUOTED.sub(" ", text)
     if sum(map(str.isalpha, unquoted)) >= MIN_LETTERS / 2:
@@ -218,35 +220,35 @@ def _detect(text: str, tgt: str, src: str, min_prob: float, counts: LanguageCoun
     try:
         guesses = detect_langs(text)
     except LangDetectException:
-        return Verdict(None, UNKNOWN_SCORE)
+        return Reading(None, UNKNOWN_SCORE)
     probs: dict[str, float] = {}
     for g in guesses:
         probs[_base(g.lang)] = probs.get(_base(g.lang), 0.0) + g.prob
     top, p_top = max(probs.items(), key=lambda kv: kv[1])
     if tgt in DETECTABLE and probs.get(tgt, 0.0) >= min_prob:
-        return Verdict(True, probs[tgt])
+        return Reading(True, probs[tgt])
     convicts = tgt in DETECTABLE or top == src
     if p_top >= SURE and letters >= MIN_LETTERS and convicts and not _relatives(top, tgt):
-        return Verdict(False, 1.0 - p_top)
-    return Verdict(None, UNKNOWN_SCORE)
+        return Reading(False, 1.0 - p_top)
+    return Reading(None, UNKNOWN_SCORE)
 
 
-def _han_verdict(text: str, tgt: str, letters: int, min_share: float) -> Verdict | None:
+def _han_verdict(text: str, tgt: str, letters: int, min_share: float) -> Reading | None:
     """Chinese or Japanese, told apart by kana; None where Han does not carry the text."""
     _, han, _ = letter_shares(text)
     kana = len(_KANA.findall(text)) / letters
     if tgt == "zh":
         if kana > 0.1:
-            return Verdict(False, 0.0)  # Japanese
-        return Verdict(True, han) if han >= min_share else None
+            return Reading(False, 0.0)  # Japanese
+        return Reading(True, han) if han >= min_share else None
     if han + kana >= min_share:  # ja: Han with no kana at all, on a real sentence, is Chinese
-        return Verdict(True, han + kana) if kana > 0 or letters < 10 else Verdict(False, 0.0)
+        return Reading(True, han + kana) if kana > 0 or letters < 10 else Reading(False, 0.0)
     return None
 
 
 def judge_text(
     text: str, tgt: str, src: str, min_share: float, min_prob: float, counts: LanguageCounts
-) -> Verdict:
+) -> Reading:
     """The verdict on ``text`` (entity names already cut out) as language ``tgt``."""
     tgt, src = _base(tgt), _base(src)
     scripts = _SCRIPTS.get(tgt)
@@ -254,7 +256,7 @@ def judge_text(
         text = _without_glosses(text, scripts)
     letters = sum(map(str.isalpha, text))
     if letters == 0:
-        return Verdict(True, 0.5)  # nothing but names (kept in their own script) to judge by
+        return Reading(True, 0.5)  # nothing but names (kept in their own script) to judge by
     if tgt in ("zh", "ja"):
         verdict = _han_verdict(text, tgt, letters, min_share)
         if verdict is not None:
@@ -264,14 +266,14 @@ def judge_text(
         n_words, english = _english_share(text)
         if latin >= min_share and (n_words < 4 or english >= 0.12):
             # English function words settle it; under four words nothing else could
-            return Verdict(True, min(1.0, 0.6 + english) if n_words >= 4 else latin)
+            return Reading(True, min(1.0, 0.6 + english) if n_words >= 4 else latin)
     if scripts:
         by_script = script_counts(text)
         share = sum(by_script[s] for s in scripts) / letters
         if share == 0 or (share < 0.2 and letters >= 8):
-            return Verdict(False, share)  # (nearly) not written in the target's script
+            return Reading(False, share)  # (nearly) not written in the target's script
         if share >= min_share and not scripts & SHARED_SCRIPTS:
-            return Verdict(True, share)  # the script names the language (or a small family)
+            return Reading(True, share)  # the script names the language (or a small family)
     return _detect(text, tgt, src, min_prob, counts)
 
 
@@ -286,3 +288,28 @@ def check_language(
     if verdict.ok is None:
         counts.unknown += 1
     return (WRONG_LANGUAGE if verdict.ok is False else None), verdict.score
+
+
+class LanguageCheck(Check):
+    """``wrong_language``: the translation is confidently written in another language; its
+    score (the detector's or the script's evidence) goes into the confidence."""
+
+    name = "language"
+    reasons = (WRONG_LANGUAGE,)
+
+    def __init__(self) -> None:
+        self.counts = LanguageCounts()
+
+    def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:
+        t = thresholds
+        reason, score = check_language(c, self.counts, t.min_language_share, t.langdetect_min_prob)
+        return Verdict((reason,) if reason else (), score)
+
+    def figures(self) -> dict[str, object]:
+        checks, calls = self.counts.checks, self.counts.langdetect_calls
+        return {
+            "language_checks": checks,
+            "langdetect_calls": calls,
+            "langdetect_saved": checks - calls,
+            "language_unknown": self.counts.unknown,
+        }

@@ -12,9 +12,10 @@ band is 1.5 times wider on both sides.
 
 from __future__ import annotations
 
+from parallelner.config import FilterSettings
+from parallelner.filters.base import Check, Verdict
+from parallelner.reasons import LENGTH_RATIO
 from parallelner.records import Candidate
-
-LENGTH_RATIO = "length_ratio"
 
 #: (0.5th, 99.5th percentile) of len(target) / len(source), EN -> xx, on UNER PUD.
 MEASURED = {"de": (0.794, 1.750), "pt": (0.698, 1.518), "ru": (0.635, 1.750), "sv": (0.762, 1.423)}
@@ -73,3 +74,18 @@ def length_reason(c: Candidate, ratio: float, low: float, high: float) -> str | 
     if chars < SHORT_CHARS:  # and back (0.45x): short sentences vary more
         low, high = low / SHORT_WIDENING, high * SHORT_WIDENING
     return None if low <= ratio <= high else LENGTH_RATIO
+
+
+class LengthCheck(Check):
+    """``length_ratio``: the translation's length against the band of its language pair; the
+    ratio (score) and the band (details) go into the confidence."""
+
+    name = "length"
+    reasons = (LENGTH_RATIO,)
+
+    def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:
+        ratio = length_ratio(c)
+        t = thresholds
+        lo, hi = band(c.src_lang, c.tgt_lang, t.min_length_ratio, t.max_length_ratio)
+        reason = length_reason(c, ratio, lo, hi)
+        return Verdict((reason,) if reason else (), ratio, {"band": (lo, hi)})

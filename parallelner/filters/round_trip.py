@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from parallelner.filters.adequacy import back_translate
-from parallelner.llm.backend import ChatBackend
+from parallelner.filters.base import LLMAccess
+from parallelner.reasons import ROUND_TRIP
 from parallelner.records import Candidate, Span
-from parallelner.translation.translate import TranslateSettings
-
-ROUND_TRIP = "round_trip"
 
 
 def _same(a: str, b: str) -> bool:
@@ -21,13 +18,13 @@ def _same(a: str, b: str) -> bool:
 
 
 async def check_round_trip(
-    c: Candidate, backend: ChatBackend, cfg: TranslateSettings, back: Candidate | None = None
+    c: Candidate, llm: LLMAccess, back: Candidate | None = None
 ) -> tuple[str | None, int, int]:
     """``round_trip`` or None, and the tokens the back-translation cost (``back``: one
     already made, by the adequacy check; its tokens are then counted there)."""
     spans = tuple(s for s in c.tgt_entities if s is not None)
     made = back is None
-    back = back or await back_translate(c, backend, cfg)
+    back = back or await llm.back_translate(c)
     tokens = (back.prompt_tokens, back.completion_tokens) if made else (0, 0)
     if len(back.src_entities) != len(spans):  # the target's spans were not a valid sample
         return ROUND_TRIP, *tokens

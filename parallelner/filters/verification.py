@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
+from parallelner.llm.prompts import AlignmentPrompt
+from parallelner.llm.reply import MalformedReply, parse_alignment_reply
 from parallelner.records import Candidate, Span
-from parallelner.translation.projection import find_occurrences
-from parallelner.translation.prompts import AlignmentPrompt
-from parallelner.translation.reply import MalformedReply, parse_alignment_reply
+from parallelner.text.projection import find_occurrences
 
 AGREE, DISAGREE, UNKNOWN = "agree", "disagree", "unknown"
 

@@ -31,14 +31,14 @@ from starlette.routing import Route
 
 from parallelner.errors import ConfigError
 from parallelner.io.atomic import write_text_atomically
-from parallelner.llm.structured import PROBE_PROMPT
-from parallelner.reference.faults import Fault, faulty_content, other_reference
-from parallelner.reference.references import Reference, ReferenceIndex
-from parallelner.translation.prompts import (
+from parallelner.llm.prompts import (
     load_adequacy_prompt,
     load_alignment_prompt,
     load_prompts,
 )
+from parallelner.llm.structured import PROBE_PROMPT
+from parallelner.reference.faults import Fault, faulty_content, other_reference
+from parallelner.reference.references import Reference, ReferenceIndex
 
 ALIGNMENT_SCHEMA = "entity_alignment"  # the verification round's response_format name
 ALL_FORMATS = frozenset({"json_schema", "json_object", "text"})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from parallelner.records import Decision, RecordError, Span
 from parallelner.review.tasks import TGT_LABEL
-from parallelner.translation.projection import locate_entities
+from parallelner.text.projection import locate_entities
 
 INVALID_CORRECTION = "invalid_correction"
 

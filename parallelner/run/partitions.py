@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,10 +132,13 @@ def check_folder(parts: Iterable[Path], partition: Partition | None, out_dir: Pa
 
 
 def mark_finished(out_dir: Path, partition: Partition, pair: str, figures: dict) -> Path:
-    """Write the marker saying every sample of ``partition`` (one direction) has a candidate."""
+    """Write the marker saying every sample of ``partition`` (one direction) has a candidate,
+    with ``figures``, when and where."""
     path = out_dir / MARKERS / f"{pair}.{partition.tag}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"partition": str(partition), "pair": pair, **figures}
+    record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    record["host"] = os.uname().nodename
     write_text_atomically(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
     return path
 

@@ -32,11 +32,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from parallelner.config import Settings
+from parallelner.formats import ReadOptions
 from parallelner.readers import ReadStats, read_samples
 from parallelner.records import Candidate, Sample
-from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.partitions import Partition, select
-from parallelner.run.translate import Progress, ShareFigures, translate_settings, translate_share
+from parallelner.run.progress import Progress
+from parallelner.run.translate import ShareFigures, translate_settings, translate_share
 
 PROGRESS_EVERY = 0.2  # seconds between a worker's progress lines
 STOP_GRACE = 30.0  # seconds a stopped worker gets to write its finished candidates
@@ -50,10 +51,10 @@ class WorkerSpec:
     src_lang: str
     tgt_lang: str
     settings: Settings
-    read: dict[str, object]  # options (ReadOptions), limit
+    read: ReadOptions
+    limit: int | None
     out_dir: Path
-    parts_at_start: list[Path]
-    done: set[str] | None = None  # the ids in parts_at_start, when the parent read them
+    done: set[str]  # the candidate ids written when the run started
     index: int = 0
     count: int = 1
     parent: int = field(default_factory=os.getpid)
@@ -63,8 +64,13 @@ def read_spec(spec: WorkerSpec) -> Iterator[Sample]:
     """The run's samples (those of its partition, when it has one); bad records were counted
     (or stopped the run) when the parent validated the inputs."""
     read = read_samples(
-        spec.inputs, spec.src_lang, on_bad_record="skip", stats=ReadStats(), **spec.read
-    )  # type: ignore[arg-type]
+        spec.inputs,
+        spec.src_lang,
+        options=spec.read,
+        limit=spec.limit,
+        on_bad_record="skip",
+        stats=ReadStats(),
+    )
     return select(read, Partition.parse(spec.settings.partition))
 
 
@@ -250,10 +256,7 @@ def worker_main() -> int:
     figures = ShareFigures()
     try:
         samples = read_spec(spec)
-        done = spec.done
-        if done is None:
-            done = CandidateStore(spec.out_dir).done_ids(spec.parts_at_start)
-        mine = share_of(samples, done, spec.tgt_lang, spec.index, spec.count)
+        mine = share_of(samples, spec.done, spec.tgt_lang, spec.index, spec.count)
         cfg = translate_settings(spec.settings, spec.src_lang, spec.tgt_lang)
         translate_share(mine, spec.out_dir, cfg, spec.settings, progress, figures)
     except BaseException as e:  # the parent re-raises it

@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import Progress as RichProgress
-from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+from parallelner.records import Candidate
 
-from parallelner.run.translate import Progress
+if TYPE_CHECKING:  # rich is imported by the bar alone, not by the worker processes
+    from rich.console import Console
+
+
+@dataclass
+class Progress:
+    """Running counts a progress bar shows; ``on_candidate`` is called after each one."""
+
+    done: int = 0
+    by_status: dict[str, int] = field(
+        default_factory=lambda: {"passed": 0, "rejected": 0, "failed": 0}
+    )
+    on_candidate: Callable[[Progress], None] | None = None
+    requests: Callable[[], int] | None = None  # requests sent so far, set by the job
+
+    def add(self, candidate: Candidate) -> None:
+        self.done += 1
+        self.by_status[candidate.status] += 1
+        if self.on_candidate:
+            self.on_candidate(self)
 
 
 @contextmanager
@@ -20,6 +39,9 @@ def live_progress(console: Console, enabled: bool = True) -> Iterator[Progress]:
     if not enabled:
         yield progress
         return
+    from rich.progress import Progress as RichProgress
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
     bar = RichProgress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

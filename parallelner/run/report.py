@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from parallelner.io.atomic import write_text_atomically
+from parallelner.llm.backend import ClientStats
 from parallelner.run.candidate_store import CandidateStore
 
 _COLUMNS = [
@@ -51,6 +52,15 @@ class RunFigures:
     @property
     def requests_per_second(self) -> float:
         return self.requests / self.wall_seconds if self.wall_seconds else 0.0
+
+    def count_client(self, stats: ClientStats) -> None:
+        """This run's calls: what its client (or its workers' clients, summed) counted."""
+        self.requests, self.cache_hits, self.retries = (
+            stats.requests,
+            stats.cache_hits,
+            stats.retries,
+        )
+        self.failed_calls, self.errors = stats.failures, dict(stats.errors)
 
 
 def corpus_counts(store: CandidateStore) -> dict[str, object]:

@@ -13,21 +13,19 @@ rejecting, cheapest first (the translation usually holds the entity; a small mod
    one span clearly wins.
 
 Each placed entity records how it was found (``Candidate.projection``); the confidence of a
-passed pair is scaled by the least certain of its methods (``FACTOR``), so a pair with an
-asked or located span always goes to review.
+passed pair is scaled by the least certain of its methods (``filters.confidence.FACTOR``), so
+a pair with an asked or located span always goes to review.
 """
 
 from __future__ import annotations
 
 import re
 
+from parallelner.text.projection import find_occurrences
 from parallelner.text.transliteration import phonetic_key, sound_similarity
 from parallelner.text.unicode_scripts import is_cjk
-from parallelner.translation.projection import find_occurrences
 
 METHODS = ("model", "normalised", "asked", "located")
-#: What each method leaves of a pair's confidence (review takes pairs below 0.9).
-FACTOR = {"model": 1.0, "normalised": 0.92, "asked": 0.8, "located": 0.7}
 
 #: A sound match is accepted at this similarity or more, with no rival span this close, for a
 #: name of a transliterated kind (people, places: organisations are mostly translated,
@@ -42,11 +40,6 @@ _WORD = re.compile(r"[^\W\d_](?:[\w'’.-]*\w)?|\d[\d.,]*")
 
 Span = tuple[int, int]
 _NAME_DOTS = "·・‧•"  # between the parts of a transliterated name
-
-
-def confidence_factor(methods: tuple[str | None, ...]) -> float:
-    """The factor of the least certain method among ``methods`` (1.0 for none)."""
-    return min((FACTOR.get(m, 1.0) for m in methods if m), default=1.0)
 
 
 def _overlaps(a: Span, b: Span) -> bool:

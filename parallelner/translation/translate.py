@@ -11,24 +11,21 @@ Every round is counted in ``attempts``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from parallelner.bounded import in_completion_order
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
-from parallelner.records import Candidate, Sample, Span
-from parallelner.translation.projection import (
+from parallelner.llm.prompts import Message, PromptSet, lang_name, load_prompts, one_line
+from parallelner.llm.reply import MalformedReply, Reply, json_object, parse_reply
+from parallelner.reasons import EMPTY, LLM_ERROR, MALFORMED_REPLY
+from parallelner.records import Candidate, RecordError, Sample, Span
+from parallelner.text.projection import (
     ENTITY_MISSING,
     ENTITY_NOT_FOUND,
     locate_entities,
     projection_method,
 )
-from parallelner.translation.prompts import Message, PromptSet, lang_name, one_line
 from parallelner.translation.recovery import find_free, locate
-from parallelner.translation.reply import MalformedReply, Reply, json_object, parse_reply
-
-MALFORMED_REPLY = "malformed_reply"
-EMPTY = "empty"
-LLM_ERROR = "llm_error"
 
 
 @dataclass(frozen=True)
@@ -302,3 +299,15 @@ def translate(
         return candidate if then is None else await then(candidate)
 
     return in_completion_order(samples, one, cfg.concurrency)
+
+
+async def back_translate(c: Candidate, client: ChatBackend, cfg: TranslateSettings) -> Candidate:
+    """``c``'s target translated back into its source language with its projected entities
+    (the joint prompt, so the client's cache and the round-trip check share the call)."""
+    spans = tuple(s for s in c.tgt_entities if s is not None)
+    try:
+        sample = Sample(c.source_id, c.tgt_lang, c.tgt_text, spans)
+    except RecordError:
+        sample = Sample(c.source_id, c.tgt_lang, c.tgt_text, ())
+    back_cfg = replace(cfg, src_lang=c.tgt_lang, tgt_lang=c.src_lang, escalate_model=None)
+    return await translate_sample(sample, client, load_prompts(), back_cfg)

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from parallelner.reasons import ENTITY_MISSING, ENTITY_NOT_FOUND, ENTITY_OVERLAP
 from parallelner.text.unicode_scripts import is_cjk
 
 Located = tuple[int, int] | str
-
-ENTITY_MISSING = "entity_missing"
-ENTITY_NOT_FOUND = "entity_not_found"
-ENTITY_OVERLAP = "entity_overlap"
 
 
 def _normalize(text: str, drop_spaces: bool) -> tuple[str, list[int]]:

@@ -1,0 +1,66 @@
+"""The shape every consistency check has: one object with a name, the reason codes it can
+give, and one method that returns a ``Verdict``.
+
+Like datatrove's ``BaseFilter``: the judge (``filters.judge``) runs a list of them, keeps a
+named counter per check and reason, and never needs to know what a check looks at. A new check
+is one module with one ``Check`` subclass, and one line in ``filters.CHECKS``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from parallelner.config import FilterSettings
+from parallelner.llm.backend import ChatBackend
+from parallelner.records import Candidate
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one check found in one candidate: the reasons it rejects it for (none: it
+    passes), the score it gives for the confidence (None: it gives none) and what else the
+    confidence or the report needs of it (``details``)."""
+
+    reasons: tuple[str, ...] = ()
+    score: float | None = None
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+PASS = Verdict()
+
+
+class Check(ABC):
+    """One consistency check. ``gate``: when it rejects, the later checks are not run (a
+    reply that is no reply has nothing to check)."""
+
+    #: The check's name in report.json's ``checks`` counters.
+    name: ClassVar[str]
+    #: Every reason code it can give (each one in ``parallelner.reasons``).
+    reasons: ClassVar[tuple[str, ...]]
+    gate: ClassVar[bool] = False
+
+    @abstractmethod
+    def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:
+        """What this check finds in ``c``, under the thresholds of its language pair."""
+
+    def figures(self) -> dict[str, object]:
+        """The check's own counts for report.json (none by default)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class LLMAccess:
+    """What the checks that call the LLM need (verification, round trip, adequacy): the
+    backend, the model, and a back-translation of a candidate, which the run that composes
+    translation and filters provides, so no check imports the translate stage."""
+
+    backend: ChatBackend
+    model: str
+    back_translate: Callable[[Candidate], Awaitable[Candidate]]
