@@ -16,6 +16,7 @@ EMPTY = "empty"
 MALFORMED_REPLY = "malformed_reply"
 ROUND_TRIP = "round_trip"
 LLM_ERROR = "llm_error"
+LEAKED_MARKUP = "leaked_markup"
 
 #: Every reason code, in the order docs/filters.md documents them.
 REASONS = (
@@ -27,6 +28,7 @@ REASONS = (
     LABEL_COUNT_MISMATCH,
     ENTITY_MISALIGNED,
     LENGTH_RATIO,
+    LEAKED_MARKUP,
     EMPTY,
     MALFORMED_REPLY,
     ROUND_TRIP,

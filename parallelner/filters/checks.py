@@ -9,6 +9,7 @@ from parallelner.filters.copying import CopyingCheck
 from parallelner.filters.entities import EntitiesCheck
 from parallelner.filters.language import LanguageCheck
 from parallelner.filters.length import LengthCheck
+from parallelner.filters.markup import MarkupCheck
 from parallelner.filters.reply import EmptyCheck, MalformedReplyCheck
 
 CHECKS: tuple[type[Check], ...] = (
@@ -19,4 +20,5 @@ CHECKS: tuple[type[Check], ...] = (
     LengthCheck,
     EntitiesCheck,
     AlignmentCheck,
+    MarkupCheck,
 )
