@@ -10,28 +10,44 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from parallelner.config import Settings, load_settings
+from parallelner.config import RoutingSettings, Settings, load_settings
 from parallelner.formats import Format, ReadOptions, parse_columns
 from parallelner.io.storage import is_uri
 
+#: The library's defaults: every field below that is a setting takes its default from here.
+_SETTINGS, _ROUTING = Settings(), RoutingSettings()
+
 
 class EndpointConfig(BaseModel):
-    base_urls: list[str] = ["http://127.0.0.1:8000/v1"]
-    model: str = ""
-    escalate_model: str = ""
-    concurrency: int = 32
-    timeout: float = 120.0
-    max_retries: int = 6
-    max_attempts: int = 3
-    cache: str = ""
+    """How requests are made (the library's ``Settings`` of the same names)."""
+
+    base_urls: list[str] = list(_SETTINGS.base_urls)
+    model: str = _SETTINGS.model
+    escalate_model: str = _SETTINGS.escalate_model
+    backend: Literal["openai", "vllm"] = _SETTINGS.backend  # type: ignore[assignment]
+    structured_output: str = _SETTINGS.structured_output
+    concurrency: int = _SETTINGS.concurrency
+    timeout: float = _SETTINGS.timeout
+    max_retries: int = _SETTINGS.max_retries
+    max_attempts: int = _SETTINGS.max_attempts
+    recover: bool = _SETTINGS.recover
+    temperature: float = _SETTINGS.temperature
+    max_tokens: int = _SETTINGS.max_tokens
+    cache: str = _SETTINGS.cache
     # Demos and tests only: serve these human reference pairs on 127.0.0.1 and use them.
     reference_pairs: str = ""
     reference_latency: float = 0.0
+
+    def settings_values(self) -> dict[str, object]:
+        """The fields that are library settings, by the settings' names."""
+        names = {f.name for f in fields(Settings)}
+        return {k: v for k, v in self.model_dump().items() if k in names}
 
 
 class DirectionConfig(BaseModel):
@@ -56,10 +72,14 @@ class ReviewConfig(BaseModel):
     # auto: Label Studio when LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY are set, else none.
     mode: Literal["auto", "none", "label-studio"] = "auto"
     project: str = "parallelner"
-    policy: Literal["routed", "all"] = "routed"
-    low_confidence: float = 0.9
-    audit_rate: float = 0.05
-    seed: int = 0
+    # which pairs go to review: the library's RoutingSettings of the same names
+    policy: Literal["routed", "all"] = _ROUTING.policy  # type: ignore[assignment]
+    low_confidence: float = _ROUTING.low_confidence
+    audit_rate: float = _ROUTING.audit_rate
+    seed: int = _ROUTING.seed
+
+    def routing(self) -> RoutingSettings:
+        return RoutingSettings(self.policy, self.low_confidence, self.audit_rate, self.seed)
 
     def active(self) -> bool:
         if self.mode == "auto":
@@ -82,7 +102,7 @@ class CorpusConfig(BaseModel):
     directions: list[DirectionConfig] = Field(default_factory=list)
     shard_size: int = 500
     parallel_shards: int = 2
-    on_bad_record: Literal["fail", "skip"] = "fail"
+    on_bad_record: Literal["fail", "skip"] = _SETTINGS.on_bad_record  # type: ignore[assignment]
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     # Thresholds as in the CLI's [filters]; by_pair: {"zh-en": {"untranslated_overlap": 0.4}}
     # adequacy: "checks" (the default), "round_trip", "judge" or "off"
@@ -110,16 +130,8 @@ class CorpusConfig(BaseModel):
 
     def settings(self) -> Settings:
         """The library's Settings: this file's values, then PARALLELNER_* from the environment."""
-        e = self.endpoint
         values = {
-            "base_urls": e.base_urls,
-            "model": e.model,
-            "escalate_model": e.escalate_model,
-            "concurrency": e.concurrency,
-            "timeout": e.timeout,
-            "max_retries": e.max_retries,
-            "max_attempts": e.max_attempts,
-            "cache": e.cache,
+            **self.endpoint.settings_values(),
             "on_bad_record": self.on_bad_record,
             "filters": self.filters,
             "partition": self.partition,

@@ -10,7 +10,6 @@ from prefect import flow, get_run_logger, task
 
 from flows.config import CorpusConfig
 from parallelner.review.jobs import (
-    RoutingSettings,
     progress_line,
     review_progress,
     review_pull_job,
@@ -22,10 +21,8 @@ from parallelner.review.label_studio import LabelStudioServer
 
 @task(retries=3, retry_delay_seconds=30)
 def push(config: CorpusConfig) -> dict:
-    r = config.review
-    routing = RoutingSettings(r.policy, r.low_confidence, r.audit_rate, r.seed)
     server = LabelStudioServer.from_env(notify=get_run_logger().warning)
-    return review_push_job(config.out_dir, r.project, server, routing)
+    return review_push_job(config.out_dir, config.review.project, server, config.review.routing())
 
 
 @task(retries=3, retry_delay_seconds=30)

@@ -12,12 +12,20 @@ import argparse
 import errno
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 # Only what `parallelner --help` needs is imported here; each command imports its own stack
 # (openai, pyarrow, label_studio_sdk, pandas) when it runs.
-from parallelner.config import ADEQUACY_METHODS, PAIR_THRESHOLDS
+from parallelner.config import (
+    ADEQUACY_METHODS,
+    BACKENDS,
+    PAIR_THRESHOLDS,
+    FilterSettings,
+    RoutingSettings,
+    Settings,
+)
 from parallelner.errors import (
     ConfigError,
     DiskFull,
@@ -35,6 +43,11 @@ if TYPE_CHECKING:
 
     from parallelner.config import Settings
 
+#: The defaults every flag's help names: the settings dataclasses' own.
+_DEFAULTS, _FILTERS, _ROUTING = Settings(), FilterSettings(), RoutingSettings()
+#: Settings no flag gives: the key (environment only), tables set by their own flags
+#: (--threshold, the reading flags) and what only a config file or variable sets.
+_NOT_FLAGS = ("api_key", "filters", "read", "temperature", "max_tokens")
 _PACKAGED_SAMPLE = Path(__file__).parent / "_sample"
 SAMPLE_DIR = (
     _PACKAGED_SAMPLE if _PACKAGED_SAMPLE.is_dir() else Path(__file__).parent.parent / "sample"
@@ -53,15 +66,21 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
         dest="base_urls",
         action="append",
         help="OpenAI-compatible endpoint; repeat for a pool of replicas (env "
-        "PARALLELNER_BASE_URL, comma-separated; default http://127.0.0.1:8000/v1)",
+        f"PARALLELNER_BASE_URL, comma-separated; default {','.join(_DEFAULTS.base_urls)})",
     )
     e.add_argument("--model", help="model name (env PARALLELNER_MODEL; required)")
     if translate:
         e.add_argument("--escalate-model", help="stronger model for samples the first one fails")
         e.add_argument(
-            "--backend", choices=("openai", "vllm"), help="HTTP endpoint (default) or vLLM here"
+            "--backend",
+            choices=BACKENDS,
+            help=f"openai: an HTTP endpoint, or vllm in this process (default {_DEFAULTS.backend})",
         )
-    e.add_argument("--concurrency", type=int, help="requests in flight, in all (default 64)")
+    e.add_argument(
+        "--concurrency",
+        type=int,
+        help=f"requests in flight, in all (default {_DEFAULTS.concurrency})",
+    )
     if translate:
         e.add_argument(
             "--workers",
@@ -74,12 +93,22 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
         choices=STRUCTURED_OUTPUTS,
         help="how requests ask for JSON: json_schema (vLLM, SGLang, OpenAI), json_object "
         "(llama-cpp-python, Ollama), prompt (any server); auto (default) probes each endpoint "
-        "once and steps down at a refusal",
+        f"once and steps down at a refusal (default {_DEFAULTS.structured_output})",
     )
-    e.add_argument("--timeout", type=float, help="seconds per request (default 120)")
-    e.add_argument("--max-retries", type=int, help="retries of a transient failure (default 6)")
+    e.add_argument(
+        "--timeout", type=float, help=f"seconds per request (default {_DEFAULTS.timeout:g})"
+    )
+    e.add_argument(
+        "--max-retries",
+        type=int,
+        help=f"retries of a transient failure (default {_DEFAULTS.max_retries})",
+    )
     if translate:
-        e.add_argument("--max-attempts", type=int, help="rounds per sample, repairs incl. (3)")
+        e.add_argument(
+            "--max-attempts",
+            type=int,
+            help=f"rounds per sample, repairs incl. ({_DEFAULTS.max_attempts})",
+        )
         e.add_argument(
             "--no-recover",
             dest="recover",
@@ -92,7 +121,11 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
         "--cache", help="response cache file, or off (none) (default OUT/cache/responses.sqlite)"
     )
     f = p.add_argument_group("filters")
-    f.add_argument("--untranslated-overlap", type=float, help="max copied word share (0.5)")
+    f.add_argument(
+        "--untranslated-overlap",
+        type=float,
+        help=f"max copied word share ({_FILTERS.untranslated_overlap})",
+    )
     f.add_argument(
         "--min-length-ratio",
         type=float,
@@ -219,34 +252,14 @@ def _folder_thresholds(out_dir: Path) -> dict[str, object]:
 def _load(args: argparse.Namespace, base: dict[str, object] | None = None) -> Settings:
     from parallelner.config import load_settings
 
-    names = (
-        "base_urls",
-        "model",
-        "escalate_model",
-        "backend",
-        "structured_output",
-        "concurrency",
-        "workers",
-        "timeout",
-        "max_retries",
-        "max_attempts",
-        "recover",
-        "cache",
-        "on_bad_record",
-        "rows_per_part",
-        "partition",
-    )
-    overrides: dict[str, object] = {n: getattr(args, n, None) for n in names}
-    overrides["filters"] = {
-        "untranslated_overlap": args.untranslated_overlap,
-        "min_length_ratio": args.min_length_ratio,
-        "max_length_ratio": args.max_length_ratio,
-        "verify": args.verify,
-        "round_trip": args.round_trip,
-        "adequacy": args.adequacy,
-        "min_adequacy": args.min_adequacy,
-        "by_pair": _pair_thresholds(args.threshold),
+    # every setting a flag can give has the setting's name (None: the flag was not given)
+    overrides: dict[str, object] = {
+        f.name: getattr(args, f.name, None) for f in fields(Settings) if f.name not in _NOT_FLAGS
     }
+    overrides["filters"] = {
+        f.name: getattr(args, f.name, None) for f in fields(FilterSettings) if f.name != "by_pair"
+    }
+    overrides["filters"]["by_pair"] = _pair_thresholds(args.threshold)  # type: ignore[index]
     if hasattr(args, "columns"):
         overrides["read"] = _read_overrides(args)
     return load_settings(args.config, overrides, file_values={"filters": base} if base else None)
@@ -289,11 +302,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--on-bad-record",
         choices=("fail", "skip"),
-        help="fail (default) or skip to DIR/quarantine.jsonl",
+        help=f"fail or skip to DIR/quarantine.jsonl (default {_DEFAULTS.on_bad_record})",
     )
     _reader_flags(t)
     t.add_argument("--limit", type=int, help="read at most N samples (a debug run)")
-    t.add_argument("--rows-per-part", type=int, help="candidates per Parquet part (default 1000)")
+    t.add_argument(
+        "--rows-per-part",
+        type=int,
+        help=f"candidates per Parquet part (default {_DEFAULTS.rows_per_part})",
+    )
     t.add_argument(
         "--partition",
         metavar="I/N",
@@ -370,22 +387,22 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument(
         "--routing",
         choices=("routed", "all"),
-        default="routed",
-        help="routed: low-confidence pairs + an audit sample (default); all",
+        default=_ROUTING.policy,
+        help=f"routed: low-confidence pairs + an audit sample; all (default {_ROUTING.policy})",
     )
     push.add_argument(
         "--low-confidence",
         type=float,
-        default=0.9,
-        help="passed pairs below this confidence always go to review (0.9)",
+        default=_ROUTING.low_confidence,
+        help=f"passed pairs below this confidence always go to review ({_ROUTING.low_confidence})",
     )
     push.add_argument(
         "--audit-rate",
         type=float,
-        default=0.05,
-        help="share of high-confidence pairs audited (0.05)",
+        default=_ROUTING.audit_rate,
+        help=f"share of high-confidence pairs audited ({_ROUTING.audit_rate})",
     )
-    push.add_argument("--seed", type=int, default=0, help="seed of the audit sample")
+    push.add_argument("--seed", type=int, default=_ROUTING.seed, help="seed of the audit sample")
     push.add_argument("--chunk-size", type=int, default=200, help="tasks per import request")
     pull = rv.add_parser(
         "pull",
@@ -590,8 +607,8 @@ def _filter(args: argparse.Namespace, console: Console) -> int:
 
 
 def _review(args: argparse.Namespace, console: Console) -> int:
+    from parallelner.config import RoutingSettings
     from parallelner.review.jobs import (
-        RoutingSettings,
         progress_line,
         push_sentence,
         read_push,

@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--he
 ENV_PREFIX = "PARALLELNER_"
 #: How adequacy is checked (parallelner/filters/adequacy.py).
 ADEQUACY_METHODS = ("off", "checks", "round_trip", "judge")
+#: Where requests go: an OpenAI-compatible HTTP endpoint, or vLLM in this process.
+BACKENDS = ("openai", "vllm")
 #: Values of the cache setting that switch the response cache off (not file names).
 NO_CACHE = ("off", "none")
 
@@ -60,6 +62,18 @@ class FilterSettings:
         """The thresholds that apply to ``pair`` (``src-tgt``)."""
         own = self.by_pair.get(pair)
         return replace(self, **own) if own else self
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """Which candidates go to review (``review push``, the flows' ``[review]``): ``routed``
+    sends passed pairs under ``low_confidence`` plus an audit sample of ``audit_rate`` of the
+    rest (drawn by ``seed``); ``all`` sends every passed pair."""
+
+    policy: str = "routed"
+    low_confidence: float = 0.9
+    audit_rate: float = 0.05
+    seed: int = 0
 
 
 PAIR_THRESHOLDS = ("untranslated_overlap", "min_length_ratio", "max_length_ratio")

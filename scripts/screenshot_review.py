@@ -29,10 +29,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from parallelner.config import load_settings
+from parallelner.config import RoutingSettings, load_settings
 from parallelner.records import Candidate
 from parallelner.reference.process import ReferenceServer
-from parallelner.review.jobs import RoutingSettings, review_push_job
+from parallelner.review.jobs import review_push_job
 from parallelner.review.label_studio import LabelStudioServer
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.jobs import translate_job

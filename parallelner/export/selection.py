@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+from parallelner.config import RoutingSettings
 from parallelner.errors import InputError
 from parallelner.records import RecordError, Span, check_spans
-from parallelner.review.jobs import RoutingSettings, iter_candidates_with_decisions
+from parallelner.review.jobs import iter_candidates_with_decisions
 from parallelner.review.routing import route_of
 
 Include = Literal["auto", "reviewed"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from parallelner.config import Settings
+from parallelner.config import BACKENDS, Settings
 from parallelner.errors import ConfigError
 from parallelner.llm.backend import ChatBackend
 from parallelner.llm.cache import ResponseCache
@@ -24,8 +24,8 @@ def make_backend(settings: Settings, cache: ResponseCache | None) -> ChatBackend
         from parallelner.llm.vllm_engine import VLLMEngineClient
 
         return VLLMEngineClient(settings.model, cache=cache)
-    if settings.backend != "openai":
-        raise ConfigError(f"--backend: {settings.backend!r} is not 'openai' or 'vllm'")
+    if settings.backend not in BACKENDS:
+        raise ConfigError(f"--backend: {settings.backend!r} is not one of {', '.join(BACKENDS)}")
     from parallelner.llm.client import ChatClient  # imports openai: only a run that calls it
 
     return ChatClient(

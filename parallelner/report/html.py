@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parallelner.config import RoutingSettings
 from parallelner.filters.length import band, text_length_ratio
 from parallelner.io.atomic import write_text_atomically
 from parallelner.review.audit import estimate_sentence, is_estimate, is_number
@@ -26,7 +27,7 @@ from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.gc_pacing import paced_gc
 from parallelner.run.report import adequacy_line, corpus_counts, projection_line
 
-DEFAULT_THRESHOLD = 0.9  # review push's --low-confidence, when nothing was pushed
+DEFAULT_THRESHOLD = RoutingSettings.low_confidence  # review push's, when nothing was pushed
 
 
 @dataclass

@@ -12,33 +12,27 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parallelner.config import RoutingSettings
 from parallelner.errors import ConfigError, ReviewServerError
 from parallelner.io.atomic import write_table_atomically, write_text_atomically
 from parallelner.io.locks import hold, project_lock_dir
 from parallelner.records import DECISION_SCHEMA, decision_to_row
 from parallelner.review.audit import precision_estimate
 from parallelner.review.decisions import decide
-from parallelner.review.routing import AUDIT, Policy, route_for, route_of
+from parallelner.review.routing import AUDIT, route_for, route_of
 from parallelner.review.tasks import labeling_config, task_for
 from parallelner.run.candidate_store import CandidateStore
 
+DEFAULT_ROUTING = RoutingSettings()
+
 if TYPE_CHECKING:  # label_studio_sdk is imported by the commands that talk to Label Studio
     from parallelner.review.label_studio import LabelStudioServer
-
-
-@dataclass(frozen=True)
-class RoutingSettings:
-    policy: Policy = "routed"
-    low_confidence: float = 0.9
-    audit_rate: float = 0.05
-    seed: int = 0
 
 
 def _review_dir(out_dir: Path) -> Path:
@@ -92,7 +86,7 @@ def review_push_job(
     out_dir: Path,
     project: str,
     server: LabelStudioServer,
-    routing: RoutingSettings = RoutingSettings(),
+    routing: RoutingSettings = DEFAULT_ROUTING,
     chunk_size: int = 200,
 ) -> dict:
     """Push the routed candidates of ``out_dir`` as tasks; rerunning never duplicates a task.
