@@ -11,11 +11,9 @@ replies, and pays for those again on the rerun.
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -39,19 +37,6 @@ class ChatReply:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
-
-
-def request_key(
-    model: str, prompt_version: str, messages: Messages, params: Mapping[str, object]
-) -> str:
-    """sha256 of the canonical JSON of what determines a reply."""
-    blob = json.dumps(
-        {"model": model, "prompt_version": prompt_version, "messages": messages, "params": params},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 class CacheError(ConfigError):

@@ -11,7 +11,8 @@ import asyncio
 from collections.abc import Mapping
 
 from parallelner.llm.backend import ClientStats, LLMCallFailed
-from parallelner.llm.cache import ChatReply, Messages, ResponseCache, request_key
+from parallelner.llm.cache import ChatReply, Messages, ResponseCache
+from parallelner.llm.wire import request_key
 
 try:  # import guard: vllm is an optional, GPU-only extra
     import vllm

@@ -51,9 +51,17 @@ def messages_json(messages: Messages) -> str:
     return _dumps(messages)
 
 
+def request_key(
+    model: str, prompt_version: str, messages: Messages, params: Mapping[str, object]
+) -> str:
+    """The response cache's key of a request: sha256 of the canonical JSON of what determines
+    a reply ({messages, model, params, prompt_version})."""
+    return request_key_of(model, prompt_version, messages_json(messages), FrozenParams.of(params))
+
+
 def request_key_of(model: str, prompt_version: str, messages: str, params: FrozenParams) -> str:
-    """``cache.request_key`` from already serialised parts: the same bytes are hashed
-    (canonical JSON of {messages, model, params, prompt_version}), so old caches still answer."""
+    """``request_key`` from already serialised parts (what the HTTP client has at hand): the
+    one place the key is made."""
     blob = (
         f'{{"messages":{messages},"model":{_dumps(model)},"params":{params.canonical},'
         f'"prompt_version":{_dumps(prompt_version)}}}'

@@ -8,7 +8,6 @@ every pull), ``DIR/review/report.json``.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parallelner.config import RoutingSettings
-from parallelner.errors import ConfigError, ReviewServerError
+from parallelner.errors import ConfigError
 from parallelner.io.atomic import write_table_atomically, write_text_atomically
 from parallelner.io.locks import hold, project_lock_dir
 from parallelner.records import DECISION_SCHEMA, decision_to_row
@@ -54,32 +53,23 @@ def _existing_ids(server: LabelStudioServer, project_id: int) -> set[str]:
 
 
 def _import_chunk(server: LabelStudioServer, project_id: int, chunk: list[dict]) -> int:
-    """Import one chunk; after a failure, re-check which tasks arrived so none is doubled."""
-    from parallelner.review.label_studio import _transient
+    """Import one chunk, retried as every call is; after a failure, re-check which tasks
+    arrived so none is doubled."""
+    pending = list(chunk)
 
-    deadline = time.monotonic() + server.retry_seconds
-    delay, attempt = 0.5, 0
-    while chunk:
-        try:
-            response = server.sdk.projects.import_tasks(
-                id=project_id, request=chunk, return_task_ids=True
-            )
-            return len(response.task_ids or [])
-        except Exception as e:  # the SDK raises httpx or ApiError
-            if not _transient(e):
-                raise
-            if time.monotonic() > deadline:
-                raise ReviewServerError(
-                    f"import tasks: Label Studio at {server.url} is unreachable after "
-                    f"{server.retry_seconds:.0f} s of retries; rerun to resume"
-                ) from None
-            attempt += 1
-            server.retrying("import tasks", e, attempt, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
-            present = _existing_ids(server, project_id)  # retried inside, until it answers
-            chunk = [t for t in chunk if t["data"]["candidate_id"] not in present]
-    return 0
+    def send() -> int:
+        if not pending:  # every task of the chunk arrived before the failure was seen
+            return 0
+        response = server.sdk.projects.import_tasks(
+            id=project_id, request=pending, return_task_ids=True
+        )
+        return len(response.task_ids or [])
+
+    def drop_arrived() -> None:
+        present = _existing_ids(server, project_id)  # retried inside, until it answers
+        pending[:] = [t for t in pending if t["data"]["candidate_id"] not in present]
+
+    return server.call("import tasks", send, before_retry=drop_arrived) if pending else 0
 
 
 def review_push_job(

@@ -16,7 +16,7 @@ import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 from pydantic import SecretStr
-from tenacity import Retrying, retry_if_exception, stop_after_delay
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
 from parallelner.errors import ConfigError, ReviewServerError
@@ -72,19 +72,28 @@ class LabelStudioServer:
             raise ConfigError(f"{KEY_ENV} is not set (the token of a Label Studio user)")
         return cls(url, SecretStr(key), retry_seconds=retry_seconds, notify=notify)
 
-    def call(self, what: str, fn: Callable[[], T]) -> T:
-        """``fn()``, retried while the server is down or restarting."""
+    def call(
+        self, what: str, fn: Callable[[], T], before_retry: Callable[[], None] | None = None
+    ) -> T:
+        """``fn()``, retried while the server is down or restarting; ``before_retry`` runs
+        after each failure, before the next try (to see what a failed call did after all)."""
+
+        def announce(state: RetryCallState) -> None:
+            self.retrying(
+                what,
+                state.outcome.exception(),  # type: ignore[union-attr, arg-type]
+                state.attempt_number,
+                state.next_action.sleep,  # type: ignore[union-attr]
+            )
+            if before_retry is not None:
+                before_retry()
+
         retrying = Retrying(
             retry=retry_if_exception(_transient),
             wait=wait_exponential_jitter(multiplier=0.5, max=10),
             stop=stop_after_delay(self.retry_seconds),
             reraise=True,
-            before_sleep=lambda state: self.retrying(
-                what,
-                state.outcome.exception(),  # type: ignore[union-attr, arg-type]
-                state.attempt_number,
-                state.next_action.sleep,  # type: ignore[union-attr]
-            ),
+            before_sleep=announce,
         )
         try:
             return retrying(fn)
