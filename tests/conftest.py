@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +24,10 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from parallelner.config import Settings, load_settings  # noqa: E402
+from parallelner.records import Candidate  # noqa: E402
 from parallelner.reference.process import ReferenceServer  # noqa: E402
+from parallelner.run.candidate_store import CandidateStore  # noqa: E402
+from parallelner.run.jobs import translate_job  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample"
@@ -320,3 +324,58 @@ def s3(tmp_path_factory):
             yield server
     finally:
         server.stop()
+
+
+# --- helpers the tests share (import them from conftest) ----------------------------------
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, preexec_fn=None
+) -> subprocess.CompletedProcess[str]:
+    """``parallelner ARGS``; ``preexec_fn`` runs in the child before it starts (limits)."""
+    full_env = {**os.environ, **(env or {})}
+    cmd = [sys.executable, "-m", "parallelner.cli", *args]
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+        cwd=cwd,
+        preexec_fn=preexec_fn,
+    )
+
+
+def translate(src: Path, out: Path, base_url: str | None, *extra: str, **run):
+    """``parallelner translate SRC --src-lang en --tgt-lang zh --out OUT`` against base_url;
+    ``run``: cli's env, cwd, preexec_fn."""
+    args = ["translate", str(src), "--src-lang", "en", "--tgt-lang", "zh", "--out", str(out)]
+    if base_url:
+        args += ["--base-url", base_url, "--model", "reference"]
+    return cli(*args, *extra, **run)
+
+
+def one_line(r: subprocess.CompletedProcess[str]) -> str:
+    """The single line a failed command printed on stderr."""
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    return lines[0]
+
+
+def ids_once(out: Path, expected: int) -> None:
+    ids = CandidateStore(out).table(["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == expected
+
+
+def dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Candidate]:
+    settings = settings_for(ref, **overrides)
+    translate_job([sample_dir / f"{src}-pud.iob2"], out, src, tgt, settings)
+    return {c.id: c for c in CandidateStore(out).read()}

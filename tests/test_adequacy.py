@@ -8,8 +8,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import settings_for
-from test_translate import run
+from conftest import run, settings_for
 
 from parallelner.config import FilterSettings
 from parallelner.filters.adequacy import AdequacyCounts

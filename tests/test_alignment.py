@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import settings_for
-from test_translate import run
+from conftest import run, settings_for
 
 from parallelner.config import FilterSettings
 from parallelner.export.tokens import tokenize, tokens_and_tags

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_cli import cli, translate
+from conftest import cli, dead_url, ids_once, one_line, translate
 
 from parallelner.io.locks import hold, project_lock_dir
 from parallelner.records import CANDIDATE_SCHEMA
@@ -25,28 +25,8 @@ from parallelner.review.tasks import labeling_config
 from parallelner.run.candidate_store import CandidateStore
 
 
-def one_line(r: subprocess.CompletedProcess[str]) -> str:
-    """The single line a failed command printed on stderr."""
-    lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr
-    return lines[0]
-
-
-def ids_once(out: Path, expected: int) -> None:
-    ids = CandidateStore(out).table(["id"]).column("id").to_pylist()
-    assert len(ids) == len(set(ids)) == expected
-
-
 def files_under(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
-
-
-def dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
-    return f"http://127.0.0.1:{port}/v1"
 
 
 # --- one writer per folder ------------------------------------------------------------------

@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from conftest import translate
+
 from parallelner.reference.process import ReferenceServer
-
-
-def cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, preexec_fn=None
-) -> subprocess.CompletedProcess[str]:
-    """``parallelner ARGS``; ``preexec_fn`` runs in the child before it starts (limits)."""
-    full_env = {**os.environ, **(env or {})}
-    cmd = [sys.executable, "-m", "parallelner.cli", *args]
-    return subprocess.run(
-        cmd,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=300,
-        cwd=cwd,
-        preexec_fn=preexec_fn,
-    )
-
-
-def translate(src: Path, out: Path, base_url: str | None, *extra: str, **run):
-    """``parallelner translate SRC --src-lang en --tgt-lang zh --out OUT`` against base_url;
-    ``run``: cli's env, cwd, preexec_fn."""
-    args = ["translate", str(src), "--src-lang", "en", "--tgt-lang", "zh", "--out", str(out)]
-    if base_url:
-        args += ["--base-url", base_url, "--model", "reference"]
-    return cli(*args, *extra, **run)
 
 
 def test_bad_input_prints_path_line_and_exits_2(tmp_path, ref):

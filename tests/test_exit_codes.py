@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from test_chaos import one_line
-from test_cli import cli
+from conftest import cli, one_line
 
 from parallelner.cli import _parser
 

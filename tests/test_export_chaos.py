@@ -15,9 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import settings_for
-from test_chaos import one_line
-from test_cli import cli
+from conftest import cli, one_line, settings_for
 
 from parallelner.io.checksums import file_sha256
 from parallelner.run.jobs import translate_job

@@ -9,8 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_chaos import one_line
-from test_cli import translate
+from conftest import one_line, translate
 
 from parallelner.llm.wire import MalformedCompletion, parse_completion
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_cli import cli
+from conftest import cli
 
 DATA = Path(__file__).parent / "data"
 GERMEVAL = DATA / "germeval2014-dev-head.tsv"

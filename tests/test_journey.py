@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_chaos import one_line
-from test_cli import cli, translate
+from conftest import cli, one_line, translate
 
 
 def test_a_file_read_with_the_wrong_source_language_is_refused_before_paying(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_cli import cli, translate
+from conftest import cli, translate
 
 from parallelner.errors import ConfigError
 from parallelner.io.storage import ObjectStore

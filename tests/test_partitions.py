@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_cli import cli, translate
+from conftest import cli, translate
 
 from parallelner.errors import ConfigError
 from parallelner.readers import read_samples

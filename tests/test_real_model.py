@@ -10,7 +10,7 @@ import json
 import os
 
 import pytest
-from test_cli import cli
+from conftest import cli
 
 from parallelner.config import load_settings
 from parallelner.filters.adequacy import Adequacy, check_adequacy, factor

@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from test_cli import cli, translate
+from conftest import cli, translate
 
 from parallelner.export.card import md
 

@@ -10,8 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_chaos import one_line
-from test_cli import translate
+from conftest import one_line, translate
 
 from parallelner.redact import redact, redact_error, remember
 from parallelner.run.candidate_store import CandidateStore

@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from test_chaos import one_line
-from test_cli import cli, translate
+from conftest import cli, one_line, translate
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import settings_for
-from test_chaos import dead_url, ids_once, one_line
-from test_cli import translate
+from conftest import dead_url, ids_once, one_line, settings_for, translate
 
 from parallelner.llm.cache import ChatReply, ResponseCache
 from parallelner.llm.prompts import load_prompts

@@ -9,9 +9,7 @@ import socket
 import time
 
 import pytest
-from conftest import settings_for
-from test_chaos import one_line
-from test_cli import translate
+from conftest import one_line, settings_for, translate
 
 from parallelner.llm.backend import LLMCallFailed
 from parallelner.llm.client import ChatClient

@@ -6,18 +6,11 @@ import json
 import socket
 
 import pytest
-from conftest import settings_for
+from conftest import run, settings_for
 
-from parallelner.records import Candidate
 from parallelner.reference.server import listening_socket
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.jobs import translate_job
-
-
-def run(ref, sample_dir, out, src="en", tgt="zh", **overrides) -> dict[str, Candidate]:
-    settings = settings_for(ref, **overrides)
-    translate_job([sample_dir / f"{src}-pud.iob2"], out, src, tgt, settings)
-    return {c.id: c for c in CandidateStore(out).read()}
 
 
 def test_every_input_id_appears_exactly_once_per_direction(ref, sample_dir, pairs, tmp_path):
