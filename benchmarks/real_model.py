@@ -28,8 +28,8 @@ from common import print_recoveries, recovery_figures
 
 from parallelner.config import load_settings
 from parallelner.filters.adequacy import METHODS, Adequacy, check_adequacy
-from parallelner.llm.factory import make_backend, open_cache, resolve_structured_output
 from parallelner.records import Candidate
+from parallelner.run.backend import make_backend, open_cache, resolve_structured_output
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.jobs import translate_job
 from parallelner.run.translate import llm_access

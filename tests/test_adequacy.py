@@ -13,9 +13,9 @@ from conftest import run, settings_for
 from parallelner.config import FilterSettings
 from parallelner.filters.adequacy import AdequacyCounts
 from parallelner.filters.judge import Judge
-from parallelner.llm.factory import make_backend
 from parallelner.records import Candidate
 from parallelner.report.html import gather, render
+from parallelner.run.backend import make_backend
 from parallelner.run.report import adequacy_line
 from parallelner.run.translate import llm_access
 from parallelner.translation.translate import TranslateSettings

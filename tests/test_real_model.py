@@ -14,9 +14,9 @@ from conftest import cli
 
 from parallelner.config import load_settings
 from parallelner.filters.adequacy import Adequacy, check_adequacy, factor
-from parallelner.llm.factory import make_backend, resolve_structured_output
 from parallelner.reasons import REASONS
 from parallelner.records import PROJECTION_METHODS, Candidate
+from parallelner.run.backend import make_backend, resolve_structured_output
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.translate import llm_access
 from parallelner.translation.translate import TranslateSettings

@@ -18,8 +18,8 @@ from parallelner.errors import ConfigError
 from parallelner.filters.judge import Judge
 from parallelner.io.locks import hold
 from parallelner.llm.backend import ClientStats
-from parallelner.llm.factory import make_backend, open_cache, resolve_structured_output
 from parallelner.records import Candidate
+from parallelner.run.backend import make_backend, open_cache, resolve_structured_output
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.progress import Progress
 from parallelner.run.report import RunFigures, write_report

@@ -26,9 +26,9 @@ from parallelner.filters.source_language import SAMPLE_SIZE, check_source
 from parallelner.io.atomic import write_text_atomically
 from parallelner.io.checksums import file_sha256
 from parallelner.io.locks import hold
-from parallelner.llm.factory import resolve_structured_output
 from parallelner.readers import Quarantine, ReadStats, read_samples
 from parallelner.records import Candidate, RecordError, Sample, check_lang
+from parallelner.run.backend import resolve_structured_output
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.partitions import Partition, check_folder, mark_finished, select
 from parallelner.run.pool import WorkerSpec, read_spec, run_pool, share_of

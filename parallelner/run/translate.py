@@ -14,9 +14,9 @@ from parallelner.config import Settings
 from parallelner.filters.base import LLMAccess
 from parallelner.filters.judge import Judge
 from parallelner.llm.backend import ChatBackend, ClientStats
-from parallelner.llm.factory import make_backend, open_cache
 from parallelner.llm.prompts import load_prompts
 from parallelner.records import Sample
+from parallelner.run.backend import make_backend, open_cache
 from parallelner.run.candidate_store import CandidateStore
 from parallelner.run.gc_pacing import paced_gc
 from parallelner.run.partitions import Partition

@@ -1,1 +1,2 @@
-"""Translation: prompts, the reply contract, projection, recovery, the sample job."""
+"""Translation: the sample job (joint translation with repair rounds, escalation,
+back-translation) and recovery of an entity the reply's form misses."""
