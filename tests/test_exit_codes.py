@@ -45,7 +45,7 @@ def test_a_mistake_exits_2_with_one_line_and_creates_nothing(tmp_path, sample_di
 
 
 def test_a_report_into_a_folder_is_refused_and_leaves_no_temporary_file(ref, sample_dir, tmp_path):
-    from test_cli import translate
+    from conftest import translate
 
     out = tmp_path / "out"
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "3").returncode == 0
@@ -72,7 +72,7 @@ def test_every_argument_has_help():
 def test_filter_keeps_the_folders_thresholds_and_says_when_they_change(ref, sample_dir, tmp_path):
     import json
 
-    from test_cli import translate
+    from conftest import translate
 
     out = tmp_path / "out"
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "12").returncode == 0
@@ -93,7 +93,7 @@ def test_filter_keeps_the_folders_thresholds_and_says_when_they_change(ref, samp
 
 
 def test_outputs_are_words_not_python_reprs(ref, sample_dir, tmp_path):
-    from test_cli import translate
+    from conftest import translate
 
     out, corpus = tmp_path / "out", tmp_path / "corpus"
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url).returncode == 0

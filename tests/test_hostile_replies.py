@@ -124,7 +124,7 @@ def test_a_sentence_with_thousands_of_entities_is_not_aligned_but_reviewed():
 def test_a_fifo_among_the_parts_is_named_not_waited_on(ref, sample_dir, tmp_path):
     import os
 
-    from test_cli import cli
+    from conftest import cli
 
     out = tmp_path / "out"
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "3").returncode == 0

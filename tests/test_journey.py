@@ -95,7 +95,7 @@ def test_counts_say_whether_they_are_this_runs_or_the_folders(ref, sample_dir, t
 
 
 def test_review_push_says_each_retry_while_label_studio_is_down(ref, sample_dir, tmp_path):
-    from test_chaos import dead_url
+    from conftest import dead_url
 
     out = tmp_path / "out"
     assert translate(sample_dir / "en-pud.iob2", out, ref.base_url, "--limit", "5").returncode == 0
