@@ -49,7 +49,8 @@ def main() -> None:
     judged = [context.judge(c) for c in candidates]
     elapsed = time.perf_counter() - started
     passed = sum(c.status == "passed" for c in judged)
-    lang = context.language
+    figures = context.figures()
+    checks, calls = figures["language_checks"], figures["langdetect_calls"]
     sample = [c.tgt_text for c in real[:200]]
     t0 = time.perf_counter()
     for text in sample:
@@ -61,9 +62,8 @@ def main() -> None:
         f"{passed} passed"
     )
     print(
-        f"  language checks {lang.checks}: langdetect called {lang.langdetect_calls} times, "
-        f"saved {lang.checks - lang.langdetect_calls} "
-        f"({(lang.checks - lang.langdetect_calls) / lang.checks:.1%})"
+        f"  language checks {checks}: langdetect called {calls} times, "
+        f"saved {checks - calls} ({(checks - calls) / checks:.1%})"
     )
     print(
         f"  langdetect costs {per_call * 1000:.2f} ms a call here: running it on every "
@@ -72,7 +72,7 @@ def main() -> None:
     per, multi = alignment_cost(real)
     print(
         f"  alignment check alone: {per:.0f} us a candidate over the {len(real)} distinct ones "
-        f"({multi} with 2+ entities), romanization cache cold; findings {dict(context.alignment)}"
+        f"({multi} with 2+ entities), romanization cache cold; findings {figures['alignment']}"
     )
 
 

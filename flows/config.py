@@ -113,6 +113,10 @@ class CorpusConfig(BaseModel):
     export: ExportConfig = Field(default_factory=ExportConfig)
     # "i/N": this run translates only partition i of N (the gather flow reviews and exports)
     partition: str = ""
+    # A glossary file (TSV or JSONL): required renderings, in the prompts and checked
+    glossary: str = _SETTINGS.glossary
+    # Reasons whose rejected pairs this run translates again, e.g. ["glossary_mismatch"]
+    retranslate: list[str] = Field(default_factory=lambda: list(_SETTINGS.retranslate))
 
     @property
     def out_dir(self) -> Path:
@@ -135,6 +139,8 @@ class CorpusConfig(BaseModel):
             "on_bad_record": self.on_bad_record,
             "filters": self.filters,
             "partition": self.partition,
+            "glossary": self.glossary,
+            "retranslate": self.retranslate,
         }
         return load_settings(file_values=values)
 
@@ -151,6 +157,7 @@ def load_config(path: Path) -> CorpusConfig:
     if not is_uri(config.export.corpus):
         config.export.corpus = _resolve(config.export.corpus, base)
     config.endpoint.reference_pairs = _resolve(config.endpoint.reference_pairs, base)
+    config.glossary = _resolve(config.glossary, base)
     for d in config.directions:
         d.inputs = [_resolve(p, base) for p in d.inputs]
     return config

@@ -51,6 +51,7 @@ from parallelner.run.steps import (
     open_run,
     prepare,
     record_inputs,
+    reject_glossary_mismatches,
     summary,
     translate,
 )
@@ -176,9 +177,11 @@ def shard_task_runner(workers: int) -> ProcessPoolTaskRunner:
 
 
 @task
-def summarize(config: CorpusConfig, task_figures: list[dict], seconds: float) -> dict:
+def summarize(
+    config: CorpusConfig, task_figures: list[dict], seconds: float, glossary_rejected: int = 0
+) -> dict:
     """report.json over every candidate, with this run's summed figures."""
-    run = RunFigures(command="flow", wall_seconds=seconds)
+    run = RunFigures(command="flow", wall_seconds=seconds, glossary_rejected=glossary_rejected)
     for f in task_figures:
         run.samples_read += f["samples_read"]
         if f["cached"]:  # no work in this run: its samples were all done before
@@ -189,6 +192,7 @@ def summarize(config: CorpusConfig, task_figures: list[dict], seconds: float) ->
         run.requests += f["requests"]
         run.cache_hits += f["cache_hits"]
         run.retries += f["retries"]
+        run.retried_failed += f["retried_failed"]
         run.failed_calls += f["failed_calls"]
     cached = [f for f in task_figures if f["cached"]]
     extra = {
@@ -234,8 +238,11 @@ def translate_flow(config: CorpusConfig) -> dict:
         shards = [s for future in made for s in future.result()]
         for d in config.directions:  # the flow process alone writes inputs.json
             record_inputs(config.out_dir, [Path(p) for p in d.inputs], d.src_lang, d.tgt_lang)
-        # The folder is read once here, not by every task.
-        done, failed = CandidateStore(config.out_dir).done_and_failed()
+        # The folder is read once here, not by every task: with a glossary, the passed pairs
+        # it contradicts are rejected first (retried when retranslate names the reason).
+        store = CandidateStore(config.out_dir)
+        glossary_rejected = reject_glossary_mismatches(store, settings)
+        done, failed = store.done_and_failed(settings.retranslate)
         futures = []
         for run in runs_of_shards(shards, max(1, config.parallel_shards)):
             known = shards_known(run, done, failed)
@@ -264,7 +271,8 @@ def translate_flow(config: CorpusConfig) -> dict:
                         "shards": sum(len(f["shards"]) for f in mine),
                     },
                 )
-        return summarize(config, figures, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return summarize(config, figures, seconds, glossary_rejected)
 
 
 @contextmanager

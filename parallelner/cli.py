@@ -34,8 +34,10 @@ from parallelner.errors import (
     ReviewServerError,
 )
 from parallelner.formats import FORMATS
+from parallelner.glossary.consistency import MIN_SHARE
 from parallelner.io.locks import LockHeld
 from parallelner.llm.structured import STRUCTURED_OUTPUTS
+from parallelner.reasons import REASONS
 from parallelner.redact import redact_error
 
 if TYPE_CHECKING:
@@ -120,6 +122,22 @@ def _settings_flags(p: argparse.ArgumentParser, *, translate: bool = True) -> No
     e.add_argument(
         "--cache", help="response cache file, or off (none) (default OUT/cache/responses.sqlite)"
     )
+    p.add_argument(
+        "--glossary",
+        metavar="FILE",
+        help="required renderings (TSV or JSONL: source, label, pair, target, origin): asked "
+        "for in the prompt and checked (glossary_mismatch); `parallelner glossary build` "
+        "proposes one (env PARALLELNER_GLOSSARY; TOML glossary)",
+    )
+    if translate:
+        p.add_argument(
+            "--retranslate",
+            action="append",
+            metavar="REASON",
+            choices=REASONS,
+            help="translate again the pairs rejected for REASON (repeat), e.g. "
+            "glossary_mismatch after a new --glossary (TOML retranslate = [...])",
+        )
     f = p.add_argument_group("filters")
     f.add_argument(
         "--untranslated-overlap",
@@ -460,6 +478,8 @@ def _parser() -> argparse.ArgumentParser:
         "another --format (default: refuse)",
     )
 
+    _glossary_parsers(sub)
+
     rp = sub.add_parser("report", help="one self-contained HTML page about DIR (plots, counts)")
     rp.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
     rp.add_argument("--html", type=Path, help="where to write it (default DIR/report.html)")
@@ -470,6 +490,47 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", type=Path, help="where to write the figures (CORPUS/evaluation.json)")
 
     return parser
+
+
+def _glossary_parsers(sub: argparse._SubParsersAction) -> None:
+    gl = sub.add_parser(
+        "glossary", help="how consistently DIR renders repeated entities; the glossary it proposes"
+    ).add_subparsers(dest="glossary_command", required=True)
+    show = gl.add_parser(
+        "show",
+        help="every source entity in two or more passed pairs: its renderings with counts",
+        description="For every source entity (normalised surface and label) in two or more "
+        "passed pairs of a direction: the share rendered one way, and the entities rendered "
+        "more than one way with each rendering's count. Sends nothing.",
+    )
+    show.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
+    show.add_argument("--top", type=int, default=20, help="variants shown per direction (20)")
+    show.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    build = gl.add_parser(
+        "build",
+        help="propose a glossary: the run's clear majorities and reviewers' corrections",
+        description="Write a glossary proposed by DIR: for each repeated entity whose most "
+        "frequent rendering has --min-share of its pairs, that rendering (origin majority); "
+        "for each target span a reviewer corrected (review pull), the corrected form (origin "
+        "review, outranking a majority); the entries of --glossary kept (a user's entry "
+        "outranks both).",
+    )
+    build.add_argument("out", type=Path, metavar="DIR", help="a run folder (translate's --out)")
+    build.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the glossary to write: FILE.tsv as TSV, any other name as JSONL",
+    )
+    build.add_argument("--glossary", type=Path, metavar="FILE", help="a glossary to keep")
+    build.add_argument(
+        "--min-share",
+        type=float,
+        default=MIN_SHARE,
+        help=f"the share of its pairs a majority needs ({MIN_SHARE})",
+    )
 
 
 def _run_folder(path: Path, what: str = "a run folder (translate's --out)") -> Path:
@@ -731,6 +792,71 @@ def _evaluate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _glossary(args: argparse.Namespace, console: Console) -> int:
+    _run_folder(args.out)
+    if args.glossary_command == "show":
+        import json
+
+        from parallelner.glossary.consistency import COLUMNS, consistency
+        from parallelner.run.candidate_store import CandidateStore
+
+        found = consistency(CandidateStore(args.out).rows(COLUMNS))
+        if args.json:
+            print(json.dumps({p: c.as_dict(args.top) for p, c in found.items()}, indent=2,
+                             ensure_ascii=False))  # fmt: skip
+            return 0
+        print_consistency(found, console, args.top)
+        return 0
+    from parallelner.glossary.entries import glossary_text, load_glossary
+    from parallelner.io.atomic import write_text_atomically
+    from parallelner.review.glossary import propose_glossary
+
+    _out_folder(args.output, "--output")
+    given = load_glossary(args.glossary) if args.glossary else None
+    proposal = propose_glossary(args.out, given, args.min_share)
+    tsv = args.output.suffix.lower() == ".tsv"
+    write_text_atomically(args.output, glossary_text(proposal.glossary, tsv))
+    p = proposal
+    console.print(
+        f"glossary: {args.output}: {len(p.glossary)} entries ({p.user} kept from --glossary, "
+        f"{p.review} from reviewers' corrections, {p.majority} from clear majorities); "
+        f"{p.unclear} repeated entities without a clear majority, {p.ambiguous} corrected "
+        "spans not matched to one entity",
+        highlight=False,
+    )
+    for line in p.overruled:
+        console.print(f"  a correction replaces the majority: {line}", highlight=False)
+    return 0
+
+
+def print_consistency(found: dict, console: Console, top: int = 20) -> None:
+    """Each direction's share of repeated entities rendered one way, and its variants."""
+    from rich.table import Table
+
+    if not found:
+        console.print("no passed pair has a projected entity yet", highlight=False)
+    for pair, c in found.items():
+        if c.share is None:
+            line = f"{pair}: {c.entities} entities, none in two or more passed pairs"
+        else:
+            line = (
+                f"{pair}: {c.entities} entities, {c.repeated} in two or more passed pairs, "
+                f"{c.one_way} of them rendered one way ({c.share:.1%})"
+            )
+        console.print(line, highlight=False)
+        if not c.variants:
+            continue
+        table = Table(title=f"{pair}: entities rendered more than one way")
+        for name in ("source", "label", "pairs", "renderings"):
+            table.add_column(name)
+        for v in c.variants[:top]:
+            shown = ", ".join(f"{t} ({n})" for t, n in v.renderings.items())
+            table.add_row(v.source, v.label, str(v.pairs), shown)
+        console.print(table)
+        if len(c.variants) > top:
+            console.print(f"... and {len(c.variants) - top} more (--top)", highlight=False)
+
+
 def print_review_report(report: dict, console: Console) -> None:
     """The review report: progress, effort, and the audit estimate."""
     from functools import partial
@@ -793,6 +919,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _export,
             "evaluate": _evaluate,
             "report": _report,
+            "glossary": _glossary,
         }
         return handler[args.command](args, console)
     except InputError as e:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from parallelner.errors import ConfigError
 from parallelner.formats import ReadOptions, parse_columns, parse_label_names
 from parallelner.llm.structured import check_mode
+from parallelner.reasons import REASONS
 from parallelner.redact import remember
 
 if TYPE_CHECKING:  # pydantic is imported when settings are loaded, not by `--help`
@@ -122,7 +123,10 @@ class Settings:
     cache: str = ""  # default: OUT/cache/responses.sqlite; "off" or "none": no cache
     rows_per_part: int = 1000
     on_bad_record: str = "fail"
-    partition: str = ""  # "i/N": only the samples of that partition (parallelner.run.partitions)
+    partition: str = ""  # "i/N": only the samples of that partition (run.partitions)
+    glossary: str = ""  # a glossary file (TSV or JSONL): required renderings (glossary.entries)
+    # reasons whose rejected candidates a run translates again (e.g. glossary_mismatch)
+    retranslate: tuple[str, ...] = ()
     api_key: SecretStr | None = field(default=None, repr=False)
     filters: FilterSettings = FilterSettings()
     read: ReadOptions = ReadOptions()  # how input files are read (TOML [read])
@@ -149,6 +153,8 @@ class Settings:
         }
         decisive["filters"] = asdict(self.filters)
         decisive["prompt_version"] = prompt_version
+        if self.glossary:  # its entries decide the prompts and the glossary check
+            decisive["glossary"] = hashlib.sha256(Path(self.glossary).read_bytes()).hexdigest()
         blob = json.dumps(decisive, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -158,6 +164,7 @@ class Settings:
         values["filters"] = asdict(self.filters)
         values["read"] = asdict(self.read)
         values["base_urls"] = list(self.base_urls)
+        values["retranslate"] = list(self.retranslate)
         return values
 
 
@@ -221,6 +228,15 @@ def _apply(obj: Settings | FilterSettings, values: Mapping[str, object], source:
                 choices = ", ".join(ADEQUACY_METHODS)
                 raise ConfigError(f"{source} adequacy: {value!r} is not one of {choices}")
             changes[key] = method
+        elif key == "retranslate":
+            reasons = _coerce(f"{source} {key}", value, ())
+            unknown = [r for r in reasons if r not in REASONS]  # type: ignore[union-attr]
+            if unknown:
+                raise ConfigError(
+                    f"{source} retranslate: {unknown[0]!r} is not a reason code "
+                    f"(known: {', '.join(REASONS)})"
+                )
+            changes[key] = reasons
         elif key == "structured_output":
             try:
                 changes[key] = check_mode(str(value).strip().lower(), f"{source} {key}")
@@ -276,6 +292,11 @@ def load_settings(
 
     check_ranges(settings)
     check_urls(settings.base_urls)
+    if settings.glossary and not Path(settings.glossary).is_file():
+        raise ConfigError(
+            f"--glossary {settings.glossary}: no such file ({ENV_PREFIX}GLOSSARY, glossary in "
+            "the config); `parallelner glossary build DIR` proposes one"
+        )
     key = env.get(f"{ENV_PREFIX}API_KEY") or env.get("OPENAI_API_KEY")
     remember(key)  # redacted from every server text we store or print
     return replace(settings, api_key=SecretStr(key) if key else None)

@@ -17,6 +17,7 @@ MALFORMED_REPLY = "malformed_reply"
 ROUND_TRIP = "round_trip"
 LLM_ERROR = "llm_error"
 LEAKED_MARKUP = "leaked_markup"
+GLOSSARY_MISMATCH = "glossary_mismatch"
 
 #: Every reason code, in the order docs/filters.md documents them.
 REASONS = (
@@ -29,6 +30,7 @@ REASONS = (
     ENTITY_MISALIGNED,
     LENGTH_RATIO,
     LEAKED_MARKUP,
+    GLOSSARY_MISMATCH,
     EMPTY,
     MALFORMED_REPLY,
     ROUND_TRIP,

@@ -390,3 +390,26 @@ def test_a_direction_reads_its_inputs_with_its_reader_settings(harness, tmp_path
 
     rows = [json.loads(line) for s in shard() for line in Path(s.path).read_text().splitlines()]
     assert len(rows) == 11 and sum(len(r["entities"]) for r in rows) == 18
+
+
+def test_a_flow_rerun_with_a_glossary_retranslates_only_the_pairs_it_contradicts(
+    harness, ref, tmp_path
+):
+    config = _config(tmp_path, ref)
+    first = build_corpus(config)
+    assert first["counts"] == {"en-zh": 91, "zh-en": 92}
+    report = json.loads((config.out_dir / "report.json").read_text())
+    assert report["consistency"]["en-zh"]["repeated"] == 8
+    glossary = tmp_path / "glossary.tsv"
+    glossary.write_text(
+        "source\tlabel\tpair\ttarget\torigin\nDonald Trump\tPER\ten-zh\t唐納德·特朗普\tuser\n"
+    )
+    sent = ref.admin("stats")["requests"]
+    config.glossary, config.retranslate = str(glossary), ["glossary_mismatch"]
+    again = build_corpus(config)
+    assert 1 <= ref.admin("stats")["requests"] - sent <= 3  # one pair's rounds
+    assert again["counts"] == {"en-zh": 90, "zh-en": 92}
+    assert again["report"]["run"]["glossary_rejected"] == 1
+    redone = {c.id: c for c in CandidateStore(config.out_dir).read()}["n01034033:en-zh"]
+    assert redone.prompt_version == "joint-v1+glossary-v1"
+    assert redone.reasons == ("glossary_mismatch",)

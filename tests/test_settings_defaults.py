@@ -17,6 +17,8 @@ FLOWS_ELSEWHERE = {
     "filters": "the config's [filters] table",
     "read": "each direction's format, lenient_tags, label_names, columns",
     "partition": "the config's top-level partition",
+    "glossary": "the config's top-level glossary",
+    "retranslate": "the config's top-level retranslate",
     "on_bad_record": "the config's top-level on_bad_record",
     "workers": "each shard task is one process; parallel_shards sets how many",
     "rows_per_part": "parts follow the shards",

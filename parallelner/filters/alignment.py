@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from parallelner.config import FilterSettings
-from parallelner.filters.base import Check, Verdict
+from parallelner.filters.base import Check, CheckContext, Verdict
 from parallelner.reasons import ENTITY_MISALIGNED
 from parallelner.records import Candidate, Span
 from parallelner.text.assignment import best_assignment
@@ -141,7 +141,8 @@ class AlignmentCheck(Check):
     name = "alignment"
     reasons = (ENTITY_MISALIGNED,)
 
-    def __init__(self) -> None:
+    def __init__(self, context: CheckContext | None = None) -> None:
+        super().__init__(context)
         self.states: Counter[str] = Counter()
 
     def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:

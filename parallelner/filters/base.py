@@ -11,22 +11,24 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from types import MappingProxyType
+from typing import ClassVar, NamedTuple
 
 from parallelner.config import FilterSettings
+from parallelner.glossary.entries import Glossary
 from parallelner.llm.backend import ChatBackend
 from parallelner.records import Candidate
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What one check found in one candidate: the reasons it rejects it for (none: it
     passes), the score it gives for the confidence (None: it gives none) and what else the
-    confidence or the report needs of it (``details``)."""
+    confidence or the report needs of it (``details``). A tuple: one is made per check and
+    candidate, so it is made cheaply."""
 
     reasons: tuple[str, ...] = ()
     score: float | None = None
-    details: Mapping[str, object] = field(default_factory=dict)
+    details: Mapping[str, object] = MappingProxyType({})
 
     @property
     def passed(self) -> bool:
@@ -34,6 +36,13 @@ class Verdict:
 
 
 PASS = Verdict()
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may need beyond a candidate and its thresholds: the run's glossary."""
+
+    glossary: Glossary = field(default_factory=lambda: Glossary({}))
 
 
 class Check(ABC):
@@ -45,6 +54,9 @@ class Check(ABC):
     #: Every reason code it can give (each one in ``parallelner.reasons``).
     reasons: ClassVar[tuple[str, ...]]
     gate: ClassVar[bool] = False
+
+    def __init__(self, context: CheckContext | None = None) -> None:
+        self.context = context or CheckContext()
 
     @abstractmethod
     def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:

@@ -7,6 +7,7 @@ from parallelner.filters.alignment import AlignmentCheck
 from parallelner.filters.base import Check
 from parallelner.filters.copying import CopyingCheck
 from parallelner.filters.entities import EntitiesCheck
+from parallelner.filters.glossary import GlossaryCheck
 from parallelner.filters.language import LanguageCheck
 from parallelner.filters.length import LengthCheck
 from parallelner.filters.markup import MarkupCheck
@@ -21,4 +22,5 @@ CHECKS: tuple[type[Check], ...] = (
     EntitiesCheck,
     AlignmentCheck,
     MarkupCheck,
+    GlossaryCheck,
 )

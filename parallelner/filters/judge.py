@@ -19,10 +19,11 @@ from parallelner.filters.adequacy import (
     factor,
     free_checks,
 )
-from parallelner.filters.base import Check, LLMAccess, Verdict
+from parallelner.filters.base import Check, CheckContext, LLMAccess, Verdict
 from parallelner.filters.checks import CHECKS
 from parallelner.filters.confidence import Scores, confidence
 from parallelner.filters.verification import AGREE, DISAGREE, Verification, verify_alignment
+from parallelner.glossary.entries import Glossary
 from parallelner.llm.prompts import load_alignment_prompt
 from parallelner.reasons import ENTITY_MISALIGNED
 from parallelner.records import Candidate
@@ -56,11 +57,13 @@ class Judge:
         settings: FilterSettings,
         llm: LLMAccess | None = None,
         checks: Sequence[type[Check]] = CHECKS,
+        glossary: Glossary | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
-        self.checks = [make() for make in checks]
-        #: ``check:reason`` -> candidates it rejected, ``check`` -> candidates it looked at
+        context = CheckContext(glossary) if glossary is not None else CheckContext()
+        self.checks = [make(context) for make in checks]
+        #: ``judged`` -> candidates judged, ``check:reason`` -> those the check gave it
         self.counts: Counter[str] = Counter()
         self._by_pair: dict[str, FilterSettings] = {}
         self.verify = VerifyCounts()
@@ -86,16 +89,17 @@ class Judge:
         if c.status == "failed":
             return c, None
         thresholds = self._thresholds(c)
+        self.counts["judged"] += 1
         verdicts: dict[str, Verdict] = {}
         reasons: set[str] = set()
         for check in self.checks:
             verdict = verdicts[check.name] = check.check(c, thresholds)
-            self.counts[check.name] += 1
-            for reason in verdict.reasons:
-                self.counts[f"{check.name}:{reason}"] += 1
-            reasons.update(verdict.reasons)
-            if check.gate and verdict.reasons:
-                break
+            if verdict.reasons:
+                for reason in verdict.reasons:
+                    self.counts[f"{check.name}:{reason}"] += 1
+                reasons.update(verdict.reasons)
+                if check.gate:
+                    break
         if reasons:
             return c.with_verdict(tuple(sorted(reasons)), None), None
         scores = Scores.of(verdicts)

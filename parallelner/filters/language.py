@@ -27,7 +27,7 @@ from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 from parallelner.config import FilterSettings
-from parallelner.filters.base import Check, Verdict
+from parallelner.filters.base import Check, CheckContext, Verdict
 from parallelner.reasons import WRONG_LANGUAGE
 from parallelner.records import Candidate, Span
 from parallelner.text.unicode_scripts import letter_shares, script_counts
@@ -297,7 +297,8 @@ class LanguageCheck(Check):
     name = "language"
     reasons = (WRONG_LANGUAGE,)
 
-    def __init__(self) -> None:
+    def __init__(self, context: CheckContext | None = None) -> None:
+        super().__init__(context)
         self.counts = LanguageCounts()
 
     def check(self, c: Candidate, thresholds: FilterSettings) -> Verdict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -60,6 +61,8 @@ class PromptSet:
     schema_json: str
     ask_span: str = ""  # recovery's span question ("" in a prompt set without one: not asked)
     ask_version: str = ""
+    glossary: str = ""  # the required renderings block ("" in a set without one: not sent)
+    glossary_version: str = ""
 
     @property
     def ask_params(self) -> dict[str, object]:
@@ -71,14 +74,34 @@ class PromptSet:
         """The ``response_format`` that makes vLLM and OpenAI decode to the schema."""
         return response_format("joint_translation", self.schema_json)
 
-    def messages(self, sample: Sample, tgt_lang: str) -> list[Message]:
-        """The first request for ``sample``: its sentence verbatim and its numbered entities."""
+    def version_for(self, required: Sequence[tuple[int, str]]) -> str:
+        """The prompt version of a sample: with the glossary's, when it has required forms."""
+        return (
+            f"{self.version}+{self.glossary_version}"
+            if required and self.glossary
+            else self.version
+        )
+
+    def messages(
+        self, sample: Sample, tgt_lang: str, required: Sequence[tuple[int, str]] = ()
+    ) -> list[Message]:
+        """The first request for ``sample``: its sentence verbatim and its numbered entities;
+        ``required``: (entity index, target form) pairs the glossary gives for it."""
         user = self.user.format(
             src_name=lang_name(sample.lang),
             tgt_name=lang_name(tgt_lang),
             text=one_line(sample.text),
             entity_lines=entity_lines(sample.entities) or self.no_entities,
         )
+        if required and self.glossary:
+            lines = "\n".join(
+                f"{i + 1}. [{one_line(sample.entities[i].label)}] "
+                f"{one_line(sample.entities[i].text)} -> {one_line(target)}"
+                for i, target in required
+            )
+            user += "\n\n" + self.glossary.format(
+                tgt_name=lang_name(tgt_lang), glossary_lines=lines
+            )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from parallelner.config import RoutingSettings
 from parallelner.filters.length import band, text_length_ratio
+from parallelner.glossary.consistency import COLUMNS as CONSISTENCY_COLUMNS
+from parallelner.glossary.consistency import PairConsistency, consistency
 from parallelner.io.atomic import write_text_atomically
 from parallelner.review.audit import estimate_sentence, is_estimate, is_number
 from parallelner.run.candidate_store import CandidateStore
@@ -50,6 +52,7 @@ class ReportData:
     review: dict | None
     threshold: float
     adequacy: dict | None = None  # report.json's filters.adequacy
+    consistency: dict[str, PairConsistency] = field(default_factory=dict)
 
 
 def _json(path: Path) -> dict | None:
@@ -89,6 +92,7 @@ def gather(out_dir: Path) -> ReportData:
         review=_json(out_dir / "review" / "report.json"),
         threshold=float(threshold),
         adequacy=(report.get("filters") or {}).get("adequacy"),
+        consistency=consistency(store.rows(CONSISTENCY_COLUMNS)),
     )
 
 
@@ -241,6 +245,35 @@ def _review_section(data: ReportData) -> str:
     return "".join(parts)
 
 
+#: Variants the page lists per direction (``parallelner glossary show`` lists more).
+PAGE_VARIANTS = 10
+
+
+def _consistency_section(found: dict[str, PairConsistency]) -> str:
+    """Per direction: the source entities in two or more passed pairs, the share rendered one
+    way, and the entities rendered more than one way."""
+    if not any(c.repeated for c in found.values()):
+        return '<p class="note">No source entity is in two or more passed pairs yet.</p>'
+    rows = [
+        [pair, c.entities, c.repeated, c.one_way, f"{c.share:.1%}" if c.repeated else "-"]
+        for pair, c in found.items()
+    ]
+    parts = [_table(["pair", "entities", "repeated", "rendered one way", "share"], rows)]
+    for pair, c in found.items():
+        if not c.variants:
+            continue
+        variants = [
+            [v.source, v.label, v.pairs, ", ".join(f"{t} ({n})" for t, n in v.renderings.items())]
+            for v in c.variants[:PAGE_VARIANTS]
+        ]
+        parts.append(f"<h3>{html.escape(pair)}: rendered more than one way</h3>")
+        parts.append(_table(["source", "label", "pairs", "renderings (pairs)"], variants))
+        if len(c.variants) > PAGE_VARIANTS:
+            more = len(c.variants) - PAGE_VARIANTS
+            parts.append(f'<p class="note">... and {more:,} more: parallelner glossary show.</p>')
+    return "".join(parts)
+
+
 def _fixed(value: object) -> str:
     """``12.3`` for a number; anything else as its text (escaped by the table)."""
     return f"{value:.1f}" if is_number(value) else str(value)
@@ -294,6 +327,11 @@ def render(data: ReportData) -> str:
         length_plot(data),
         "<h2>Entity labels, source vs target</h2>",
         label_plot(data),
+        "<h2>Entity consistency: one name, one rendering</h2>",
+        '<p class="note">Source entities (normalised surface and label) in two or more passed '
+        "pairs of a direction, and how many of them every pair renders the same way. A "
+        "glossary (--glossary; parallelner glossary build proposes one) makes them one.</p>",
+        _consistency_section(data.consistency),
         "<h2>Review</h2>",
         _review_section(data),
         "<h2>Runs</h2>",

@@ -28,6 +28,12 @@ from parallelner.records import (
 ADDED_LATER = frozenset({"projection"})
 
 
+def _retried(status: str, reasons: Iterable[str] | None, redo: tuple[str, ...]) -> bool:
+    """Whether a rerun translates a candidate again: it failed, or ``redo`` names one of the
+    reasons it was rejected for."""
+    return status == "failed" or (status == "rejected" and any(r in redo for r in reasons or ()))
+
+
 def _bad_part(part: Path, why: str) -> InputError:
     return InputError(
         part, None, f"{why}: not a candidate part of parallelner; move it out of the folder"
@@ -91,16 +97,23 @@ class CandidateStore:
             ids.update(self._table(part, ["id"]).column("id").to_pylist())
         return ids
 
-    def done_and_failed(self) -> tuple[set[str], set[str]]:
-        """Ids of every candidate and of the ``failed`` ones, in one pass over the parts."""
+    def _retry_columns(self, part: Path, redo: tuple[str, ...]) -> dict[str, list]:
+        """id, status and (only when ``redo`` names reasons: the column costs) reasons."""
+        table = self._table(part, ["id", "status", "reasons"] if redo else ["id", "status"])
+        columns = table.to_pydict()
+        columns.setdefault("reasons", [None] * table.num_rows)
+        return columns
+
+    def done_and_failed(self, redo: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
+        """Ids of every candidate and of those a run retries (``failed`` ones, and those
+        rejected for a reason in ``redo``), in one pass over the parts."""
         done: set[str] = set()
         failed: set[str] = set()
         for part in self.parts():
-            table = self._table(part, ["id", "status"]).to_pydict()
+            table = self._retry_columns(part, redo)
             done.update(table["id"])
-            failed.update(
-                i for i, s in zip(table["id"], table["status"], strict=True) if s == "failed"
-            )
+            rows = zip(table["id"], table["status"], table["reasons"], strict=True)
+            failed.update(i for i, s, r in rows if _retried(s, r, redo))
         return done, failed
 
     def check_unique(self) -> int:
@@ -157,26 +170,26 @@ class CandidateStore:
     def read_part(self, part: Path) -> list[Candidate]:
         return list(self._candidates(part, self._table(part).to_pylist()))
 
-    def drop_failed(self, ids: set[str]) -> int:
-        """Remove the ``failed`` candidates whose ids are in ``ids`` (so that a rerun retries
-        them), rewriting only the parts that hold one; how many were removed."""
+    def drop_failed(self, ids: set[str], redo: tuple[str, ...] = ()) -> int:
+        """Remove the candidates among ``ids`` that a rerun retries (``failed`` ones, and those
+        rejected for a reason in ``redo``), rewriting only the parts that hold one; how many
+        were removed."""
         removed = 0
         for part in self.parts():
-            table = self._table(part, ["id", "status"])
+            table = self._retry_columns(part, redo)
+            rows = zip(table["id"], table["status"], table["reasons"], strict=True)
             hits = [
-                i
-                for i, (cid, status) in enumerate(
-                    zip(
-                        table.column("id").to_pylist(),
-                        table.column("status").to_pylist(),
-                        strict=True,
-                    )
-                )
-                if status == "failed" and cid in ids
+                cid
+                for cid, status, reasons in rows
+                if cid in ids and _retried(status, reasons, redo)
             ]
             if not hits:
                 continue
-            keep = [c for c in self.read_part(part) if not (c.status == "failed" and c.id in ids)]
+            keep = [
+                c
+                for c in self.read_part(part)
+                if not (c.id in ids and _retried(c.status, c.reasons, redo))
+            ]
             if keep:
                 self.rewrite_part(part, keep)
             else:

@@ -16,6 +16,7 @@ from parallelner.bounded import gather_bounded
 from parallelner.config import Settings
 from parallelner.errors import ConfigError
 from parallelner.filters.judge import Judge
+from parallelner.glossary.entries import glossary_of
 from parallelner.io.locks import hold
 from parallelner.llm.backend import ClientStats
 from parallelner.records import Candidate
@@ -92,7 +93,7 @@ def _filter_locked(out_dir: Path, settings: Settings) -> dict:
     run = RunFigures(command="filter", judged=judged)
     extra: dict[str, object] = {}
     if not settings.filters.calls_llm:
-        judge = Judge(settings.filters)
+        judge = Judge(settings.filters, glossary=glossary_of(settings.glossary))
         store.rewrite(lambda part: [judge.judge(c) for c in part])
         stats = ClientStats()
     else:
@@ -117,7 +118,8 @@ def _judge_with_llm(
     cache = open_cache(settings, out_dir)
     backend = make_backend(settings, cache)
     # the back-translations' directions come from each candidate
-    judge = Judge(settings.filters, llm_access(backend, translate_settings(settings, "", "")))
+    cfg = translate_settings(settings, "", "")
+    judge = Judge(settings.filters, llm_access(backend, cfg), glossary=cfg.glossary)
 
     async def judge_part(part: list[Candidate]) -> list[Candidate]:
         return await gather_bounded(part, judge.judge_async, settings.concurrency)

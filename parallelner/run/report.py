@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from parallelner.glossary.consistency import COLUMNS as CONSISTENCY_COLUMNS
+from parallelner.glossary.consistency import consistency
 from parallelner.io.atomic import write_text_atomically
 from parallelner.llm.backend import ClientStats
 from parallelner.run.candidate_store import CandidateStore
@@ -39,7 +42,8 @@ class RunFigures:
     samples_read: int = 0
     skipped_bad_records: int = 0
     already_done: int = 0
-    retried_failed: int = 0  # failed candidates removed so that this run retried them
+    retried_failed: int = 0  # failed (and --retranslate) candidates removed to be retried
+    glossary_rejected: int = 0  # passed candidates the glossary now contradicts
     translated: int = 0
     workers: int = 1  # translate processes
     requests: int = 0
@@ -61,6 +65,35 @@ class RunFigures:
             stats.retries,
         )
         self.failed_calls, self.errors = stats.failures, dict(stats.errors)
+
+
+def consistency_figures(store: CandidateStore) -> dict[str, object]:
+    """report.json's ``consistency``: per direction, the source entities in two or more passed
+    pairs, the share rendered one way, the variants (``glossary.consistency``)."""
+    import pyarrow.compute as pc
+
+    def passed_rows() -> Iterator[dict]:
+        for t in store.tables(CONSISTENCY_COLUMNS):
+            yield from t.filter(pc.equal(t["status"], "passed")).to_pylist()
+
+    return {pair: c.as_dict() for pair, c in consistency(passed_rows()).items()}
+
+
+def consistency_line(found: dict | None) -> str:
+    """``entity consistency: en-zh 7 of 9 repeated entities rendered one way (77.8%), ...``
+    ("" when no entity repeats, or the report predates the figures)."""
+    parts = [
+        f"{pair} {c['one_way']} of {c['repeated']} ({c['one_way'] / c['repeated']:.1%})"
+        for pair, c in (found or {}).items()
+        if isinstance(c, dict) and c.get("repeated")
+    ]
+    if not parts:
+        return ""
+    return (
+        "entity consistency (repeated entities rendered one way): "
+        + ", ".join(parts)
+        + "; see `parallelner glossary show`"
+    )
 
 
 def corpus_counts(store: CandidateStore) -> dict[str, object]:
@@ -139,6 +172,7 @@ def write_report(out_dir: Path, run: RunFigures, extra: dict[str, object] | None
     report = {
         "counts_are": "every candidate in the folder",
         **corpus_counts(CandidateStore(out_dir)),
+        "consistency": consistency_figures(CandidateStore(out_dir)),
     }
     report["run"] = {**asdict(run), "requests_per_second": round(run.requests_per_second, 2)}
     report["run"]["wall_seconds"] = round(run.wall_seconds, 3)
@@ -254,6 +288,7 @@ def print_summary(report: dict, console: Console | None = None) -> None:
         structured_line(report.get("structured_output")),
         projection_line(report.get("projection")),
         adequacy_line((report.get("filters") or {}).get("adequacy")),
+        consistency_line(report.get("consistency")),
     ):
         if line:
             console.print(line, markup=False, highlight=False)
@@ -282,6 +317,8 @@ def run_line(run: dict) -> str:
     workers = run.get("workers", 1)
     across = f" in {workers} worker processes" if workers > 1 else ""
     retried = f", {run['retried_failed']} failed retried" if run.get("retried_failed") else ""
+    if run.get("glossary_rejected"):
+        retried += f", {run['glossary_rejected']} passed pairs contradicting the glossary rejected"
     line = (
         f"this run ({run.get('command', 'translate')}): read {run['samples_read']} samples "
         f"({run['skipped_bad_records']} bad records skipped, {run['already_done']} already "

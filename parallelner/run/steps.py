@@ -22,11 +22,15 @@ from pathlib import Path
 
 from parallelner.config import Settings
 from parallelner.errors import ConfigError, InputError
+from parallelner.filters.base import CheckContext
+from parallelner.filters.glossary import GlossaryCheck
 from parallelner.filters.source_language import SAMPLE_SIZE, check_source
+from parallelner.glossary.entries import glossary_of
 from parallelner.io.atomic import write_text_atomically
 from parallelner.io.checksums import file_sha256
 from parallelner.io.locks import hold
 from parallelner.readers import Quarantine, ReadStats, read_samples
+from parallelner.reasons import GLOSSARY_MISMATCH
 from parallelner.records import Candidate, RecordError, Sample, check_lang
 from parallelner.run.backend import resolve_structured_output
 from parallelner.run.candidate_store import CandidateStore
@@ -113,6 +117,7 @@ def open_run(
             f"--limit {limit} with --partition {partition}: the partition would be marked "
             "finished with only part of its samples; drop --limit (or --partition)"
         )
+    glossary_of(settings.glossary)  # a bad entry stops here, naming its line
     out_dir.mkdir(parents=True, exist_ok=True)
     structured = {
         "requested": settings.structured_output,
@@ -189,13 +194,40 @@ def prepare(run: Run, known: Known | None = None) -> None:
         raise
     _count_read(run, stats)
     if known is None:
-        run.figures.retried_failed = run.store.drop_failed(run.ids)
+        run.figures.glossary_rejected = reject_glossary_mismatches(run.store, run.settings, run.ids)
+        run.figures.retried_failed = run.store.drop_failed(run.ids, run.settings.retranslate)
         run.done = run.store.done_ids(run.store.parts())
     else:
         if failed := run.ids & known.failed:  # else no part needs reading
-            run.figures.retried_failed = run.store.drop_failed(failed)
+            redo = run.settings.retranslate
+            run.figures.retried_failed = run.store.drop_failed(failed, redo)
         run.done = known.done - failed
     run.figures.already_done = len(run.ids & run.done)
+
+
+def reject_glossary_mismatches(
+    store: CandidateStore, settings: Settings, ids: set[str] | None = None
+) -> int:
+    """Re-judge the passed candidates (of ``ids``; all when None) that the settings' glossary
+    now contradicts: they are rejected with ``glossary_mismatch`` added to their reasons, so
+    that ``--retranslate glossary_mismatch`` translates them again. Only the parts holding one
+    are rewritten; how many were rejected. Nothing without a glossary."""
+    glossary = glossary_of(settings.glossary)
+    if not glossary:
+        return 0
+    check = GlossaryCheck(CheckContext(glossary))
+    rejected = 0
+    for part in store.parts():
+        candidates, changed = store.read_part(part), False
+        for i, c in enumerate(candidates):
+            if c.status != "passed" or (ids is not None and c.id not in ids):
+                continue
+            if check.check(c, settings.filters).reasons:
+                candidates[i] = c.with_verdict(tuple(sorted({*c.reasons, GLOSSARY_MISMATCH})), None)
+                changed, rejected = True, rejected + 1
+        if changed:
+            store.rewrite_part(part, candidates)
+    return rejected
 
 
 def _count_read(run: Run, stats: ReadStats) -> None:

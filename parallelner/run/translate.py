@@ -13,6 +13,7 @@ from pathlib import Path
 from parallelner.config import Settings
 from parallelner.filters.base import LLMAccess
 from parallelner.filters.judge import Judge
+from parallelner.glossary.entries import glossary_of
 from parallelner.llm.backend import ChatBackend, ClientStats
 from parallelner.llm.prompts import load_prompts
 from parallelner.records import Sample
@@ -52,6 +53,7 @@ def translate_settings(settings: Settings, src_lang: str, tgt_lang: str) -> Tran
         concurrency=settings.concurrency,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
+        glossary=glossary_of(settings.glossary),
     )
 
 
@@ -75,7 +77,7 @@ def translate_share(
     cache = open_cache(settings, out_dir)
     backend = make_backend(settings, cache)
     figures.stats = backend.stats
-    judge = Judge(settings.filters, llm_access(backend, cfg))
+    judge = Judge(settings.filters, llm_access(backend, cfg), glossary=cfg.glossary)
     progress.requests = lambda: backend.stats.requests
     prompts = load_prompts()
 

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 
 from parallelner.bounded import in_completion_order
+from parallelner.config import Settings
+from parallelner.glossary.entries import Glossary
 from parallelner.llm.backend import ChatBackend, LLMCallFailed
 from parallelner.llm.prompts import Message, PromptSet, lang_name, load_prompts, one_line
 from parallelner.llm.reply import MalformedReply, Reply, json_object, parse_reply
@@ -30,17 +32,19 @@ from parallelner.translation.recovery import find_free, locate
 
 @dataclass(frozen=True)
 class TranslateSettings:
-    """What the translate stage needs to know, and nothing else."""
+    """What the translate stage needs to know, and nothing else (its defaults are the run
+    settings' own)."""
 
     src_lang: str
     tgt_lang: str
     model: str
     escalate_model: str | None = None
-    max_attempts: int = 3
-    recover: bool = True  # recovery before repair rounds (parallelner.translation.recovery)
-    concurrency: int = 64
-    temperature: float = 0.0
-    max_tokens: int = 2048
+    max_attempts: int = Settings.max_attempts
+    recover: bool = Settings.recover  # recovery before repair rounds (translation.recovery)
+    concurrency: int = Settings.concurrency
+    temperature: float = Settings.temperature
+    max_tokens: int = Settings.max_tokens
+    glossary: Glossary | None = None  # required renderings, asked for in the first request
 
 
 @dataclass
@@ -79,9 +83,11 @@ class _SampleJob:
         self.attempts = self.prompt_tokens = self.completion_tokens = 0
         self.asks = 0  # span questions of recovery (not rounds: they do not lower confidence)
         self.params = params if params is not None else request_params(prompts, cfg)
+        self.required = _required(sample, cfg)
+        self.version = prompts.version_for(self.required)  # in the cache key and the candidate
 
     async def run(self) -> Candidate:
-        first = self.prompts.messages(self.sample, self.cfg.tgt_lang)
+        first = self.prompts.messages(self.sample, self.cfg.tgt_lang, self.required)
         outcome: _Outcome | None = None
         try:
             for model in filter(None, (self.cfg.model, self.cfg.escalate_model)):
@@ -98,7 +104,7 @@ class _SampleJob:
         for round_no in range(self.cfg.max_attempts):
             self.attempts += 1
             reply = await self.client.complete(
-                model, messages, prompt_version=self.prompts.version, params=self.params
+                model, messages, prompt_version=self.version, params=self.params
             )
             self.prompt_tokens += reply.prompt_tokens
             self.completion_tokens += reply.completion_tokens
@@ -254,12 +260,21 @@ class _SampleJob:
             reasons=reasons,
             attempts=self.attempts,
             model=model,
-            prompt_version=self.prompts.version,
+            prompt_version=self.version,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
             raw_reply=raw,
             projection=projection,
         )
+
+
+def _required(sample: Sample, cfg: TranslateSettings) -> tuple[tuple[int, str], ...]:
+    """(entity index, target form) of the sample's entities the glossary has an entry for."""
+    if cfg.glossary is None or not len(cfg.glossary):
+        return ()
+    pair = f"{sample.lang}-{cfg.tgt_lang}"
+    entries = cfg.glossary.for_entities(pair, sample.entities)
+    return tuple((i, e.target) for i, e in enumerate(entries) if e is not None)
 
 
 def _reasons(located: list[tuple[int, int] | str]) -> tuple[str, ...]:
