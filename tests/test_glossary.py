@@ -84,7 +84,8 @@ def test_a_glossary_file_is_tsv_or_jsonl_and_a_bad_entry_names_its_line(tmp_path
     with pytest.raises(InputError) as e:
         load_glossary(bad)
     assert str(e.value).startswith(f"{bad}:3: not a glossary entry: pair 'en'")
-    r = cli("translate", str(sample_dir / "en-pud.iob2"), "--src-lang", "en", "--tgt-lang", "zh", "--out",
+    src = str(sample_dir / "en-pud.iob2")
+    r = cli("translate", src, "--src-lang", "en", "--tgt-lang", "zh", "--out",
             str(tmp_path / "out"), "--model", "m", "--glossary", str(bad))  # fmt: skip
     assert r.returncode == 2 and f"{bad}:3:" in r.stderr and not (tmp_path / "out").exists()
 
