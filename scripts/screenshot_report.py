@@ -2,8 +2,8 @@
 
 Translates the bundled sample both ways through the reference endpoint into a temporary folder,
 writes ``parallelner report``'s page, opens it from disk in Chromium, checks that every plot
-rendered (each SVG has a size) and that the page asked for nothing over the network, and saves
-docs/screenshots/report.png. Run: .venv/bin/python scripts/screenshot_report.py
+rendered (each SVG has a size), that the entity consistency section is there and that the
+page asked for nothing over the network, and saves docs/screenshots/report.png. Run: .venv/bin/python scripts/screenshot_report.py
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ def main() -> None:
                 "return performance.getEntriesByType('resource').map(e => e.name)"
             )
             assert not fetched, f"the page fetched {fetched}"
+            heads = driver.execute_script(
+                "return [...document.querySelectorAll('h2, h3')].map(h => h.textContent)"
+            )
+            assert "Entity consistency: one name, one rendering" in heads, heads
+            assert "en-zh: rendered more than one way" in heads, heads
             height = driver.execute_script("return document.body.scrollHeight")
             driver.set_window_size(1400, height + 100)
             time.sleep(0.5)
