@@ -34,7 +34,7 @@ from parallelner.errors import (
     ReviewServerError,
 )
 from parallelner.formats import FORMATS
-from parallelner.glossary.consistency import MIN_SHARE
+from parallelner.glossary import MIN_SHARE
 from parallelner.io.locks import LockHeld
 from parallelner.llm.structured import STRUCTURED_OUTPUTS
 from parallelner.reasons import REASONS

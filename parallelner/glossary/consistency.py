@@ -28,9 +28,6 @@ from parallelner.glossary.entries import normalise
 COLUMNS = ["status", "src_lang", "tgt_lang", "src_entities", "tgt_entities"]
 #: How many variants report.json lists per pair (the page and ``glossary show`` fewer).
 MAX_VARIANTS = 50
-#: The share of an entity's pairs its most frequent rendering needs to be clear (``glossary
-#: build`` proposes it as an entry; a 1:1 split proposes nothing).
-MIN_SHARE = 0.6
 
 
 @dataclass

@@ -19,7 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parallelner.glossary.consistency import COLUMNS, MIN_SHARE, consistency
+from parallelner.glossary import MIN_SHARE
+from parallelner.glossary.consistency import COLUMNS, consistency
 from parallelner.glossary.entries import Glossary, GlossaryEntry, normalise
 from parallelner.review.jobs import read_decisions
 from parallelner.run.candidate_store import CandidateStore
