@@ -174,8 +174,10 @@ def checked_samples(
 
 def prepare(run: Run, known: Known | None = None) -> None:
     """Check the folder for the run's partition; read every input once before any request (a
-    bad record stops here, or with ``skip`` is quarantined and counted); remove the failed
-    candidates of these samples, so that this run retries them; find those done already.
+    bad record stops here, or with ``skip`` is quarantined and counted); with a glossary,
+    reject the passed candidates it contradicts; remove the failed candidates of these samples
+    (and those rejected for a ``retranslate`` reason), so that this run retries them; find
+    those done already.
     ``known``: what the caller already read of the folder (a flow reads it once for all its
     tasks instead of each task reading every part). On an InputError report.json says so."""
     check_folder(run.store.parts(), run.partition, run.out_dir)
