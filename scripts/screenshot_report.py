@@ -3,7 +3,8 @@
 Translates the bundled sample both ways through the reference endpoint into a temporary folder,
 writes ``parallelner report``'s page, opens it from disk in Chromium, checks that every plot
 rendered (each SVG has a size), that the entity consistency section is there and that the
-page asked for nothing over the network, and saves docs/screenshots/report.png. Run: .venv/bin/python scripts/screenshot_report.py
+page asked for nothing over the network, and saves docs/screenshots/report.png.
+Run: .venv/bin/python scripts/screenshot_report.py
 """
 
 from __future__ import annotations
