@@ -211,3 +211,39 @@ def test_a_reviewers_correction_enters_the_glossary_and_governs_the_rerun(
     filter_job(out, settings_for(ref, glossary=str(tmp_path / "g.jsonl")))
     got = {c.id: c for c in CandidateStore(out).read()}
     assert got[TRUMP_WITH_DOT].reasons == (GLOSSARY_MISMATCH,)  # 唐納德·特朗普 is not 特朗普
+
+
+def _one_to_one(line: dict) -> bool:
+    src, tgt = line["en"]["entities"], line["ru"]["entities"]
+    return bool(src) and [e["label"] for e in src] == [e["label"] for e in tgt]
+
+
+def test_where_the_target_inflects_names_a_mismatch_is_unknown_and_goes_to_review(shared_data):
+    # UNER PUD EN->RU, human translations: Russian declines names, so a form other than the
+    # entry's may be the same name in another case; the check cannot tell.
+    from parallelner.config import FilterSettings
+    from parallelner.filters.judge import Judge
+    from parallelner.records import Candidate, Span
+
+    with (shared_data / "uner-pud-multi" / "pairs-en-ru.jsonl").open(encoding="utf-8") as fh:
+        lines = [json.loads(x) for x in fh]
+    judged_any = 0
+    for line in filter(_one_to_one, lines):
+        src = tuple(Span(**e) for e in line["en"]["entities"])
+        tgt = tuple(Span(**e) for e in line["ru"]["entities"])
+        c = Candidate(f"{line['id']}:en-ru", line["id"], "en", "ru", line["en"]["text"],
+                      line["ru"]["text"], src, tgt, "passed", attempts=1)  # fmt: skip
+        plain = Judge(FilterSettings()).judge(c)
+        if plain.status != "passed":
+            continue
+        entry = GlossaryEntry(src[0].text, src[0].label, "en-ru", "Иное имя", "user")
+        judge = Judge(FilterSettings(), glossary=Glossary.of([entry]))
+        judged = judge.judge(c)
+        assert judged.status == "passed", judged.reasons
+        assert judged.confidence == pytest.approx(plain.confidence * 0.85, abs=2e-4)
+        assert judged.confidence < 0.9  # to review
+        assert judge.figures()["glossary"]["entities_unknown"] == 1
+        judged_any += 1
+        if judged_any == 5:
+            break
+    assert judged_any == 5

@@ -23,8 +23,9 @@ from parallelner.records import Candidate
 class Verdict(NamedTuple):
     """What one check found in one candidate: the reasons it rejects it for (none: it
     passes), the score it gives for the confidence (None: it gives none) and what else the
-    confidence or the report needs of it (``details``). A tuple: one is made per check and
-    candidate, so it is made cheaply."""
+    confidence or the report needs of it (``details``; a ``confidence_factor`` there scales
+    the confidence: a check that cannot tell sends the pair to review). A tuple: one is made
+    per check and candidate, so it is made cheaply."""
 
     reasons: tuple[str, ...] = ()
     score: float | None = None

@@ -32,17 +32,24 @@ class Scores:
     ratio: float
     band: tuple[float, float]
     alignment: Alignment
+    # the product of the ``confidence_factor`` any other check gave (one that cannot tell)
+    factor: float = 1.0
 
     @classmethod
     def of(cls, verdicts: Mapping[str, Verdict]) -> Scores:
-        """The scores the language, copying, length and alignment checks gave."""
+        """The scores the language, copying, length and alignment checks gave, and the
+        factors of the checks that could not tell."""
         length = verdicts["length"]
+        factor = 1.0
+        for v in verdicts.values():
+            factor *= v.details.get("confidence_factor", 1.0)  # type: ignore[operator]
         return cls(
             language=verdicts["language"].score,  # type: ignore[arg-type]
             copied=verdicts["copying"].score,  # type: ignore[arg-type]
             ratio=length.score,  # type: ignore[arg-type]
             band=length.details["band"],  # type: ignore[arg-type]
             alignment=verdicts["alignment"].details["alignment"],  # type: ignore[arg-type]
+            factor=factor,
         )
 
 
@@ -59,6 +66,7 @@ def confidence(
     wrote it (``projection``: a recovered one scales it by ``FACTOR``)."""
     factor = scores.alignment.factor if alignment_factor is None else alignment_factor
     score = max(0.5, min(1.0, scores.language)) * factor * confidence_factor(projection)
+    score *= scores.factor
     score *= 0.85 ** max(0, attempts - 1)
     score *= 1.0 - scores.copied / 2
     lo, hi = scores.band

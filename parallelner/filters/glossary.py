@@ -2,6 +2,12 @@
 otherwise in the translation. Compared normalised (``glossary.entries.normalise``), so case,
 width and spacing do not count; a different word does.
 
+Where the target language inflects names (Russian "Москвы" is Moscow's genitive, German
+"Merkels"), a form other than the entry's may be the same name in another case: the check
+cannot tell, says so (``unknown``), and lowers the pair's confidence to ``UNKNOWN`` of itself,
+which sends it to review. It decides for the languages in ``DECISIVE``, which write a name the
+same way in every sentence.
+
 Rejected, not routed to review: a pair that contradicts the glossary teaches the very
 inconsistency the glossary exists to remove, and a run with the glossary asks for the
 required form in the prompt, so a mismatch is the model ignoring it. The rejection keeps its
@@ -15,7 +21,13 @@ from collections import Counter
 from parallelner.config import FilterSettings
 from parallelner.filters.base import PASS, Check, CheckContext, Verdict
 from parallelner.reasons import GLOSSARY_MISMATCH
-from parallelner.records import Candidate
+from parallelner.records import Candidate, primary_language
+
+#: Target languages (primary subtags) that write a name the same way in every sentence, so a
+#: different form is a different rendering.
+DECISIVE = frozenset({"zh", "ja", "ko", "th", "vi", "en", "fr", "es", "it", "pt", "ca", "id", "ms"})
+#: The confidence factor of a pair whose governed entity the check cannot judge.
+UNKNOWN = 0.85
 
 
 class GlossaryCheck(Check):
@@ -33,18 +45,22 @@ class GlossaryCheck(Check):
         if not len(glossary):
             return PASS
         pair = f"{c.src_lang}-{c.tgt_lang}"
+        decisive = primary_language(c.tgt_lang) in DECISIVE
         mismatched = []
         for src, tgt in zip(c.src_entities, c.tgt_entities, strict=True):
             entry = glossary.lookup(pair, src.label, src.text)
             if entry is None or tgt is None:
                 continue
-            agrees = glossary.agrees(entry, tgt.text)
-            self.governed["agree" if agrees else "mismatch"] += 1
-            if not agrees:
-                mismatched.append(f"{src.text} -> {tgt.text} (glossary: {entry.target})")
-        if mismatched:
+            if glossary.agrees(entry, tgt.text):
+                self.governed["agree"] += 1
+                continue
+            self.governed["mismatch" if decisive else "unknown"] += 1
+            mismatched.append(f"{src.text} -> {tgt.text} (glossary: {entry.target})")
+        if not mismatched:
+            return PASS
+        if decisive:
             return Verdict((GLOSSARY_MISMATCH,), details={"mismatched": mismatched})
-        return PASS
+        return Verdict(details={"unknown": mismatched, "confidence_factor": UNKNOWN})
 
     def figures(self) -> dict[str, object]:
         glossary = self.context.glossary
@@ -56,5 +72,6 @@ class GlossaryCheck(Check):
                 "sha256": glossary.digest(),
                 "entities_agree": self.governed["agree"],
                 "entities_mismatch": self.governed["mismatch"],
+                "entities_unknown": self.governed["unknown"],
             }
         }
