@@ -82,40 +82,47 @@ class PairConsistency:
         }
 
 
-def _text(span: object) -> tuple[str, str] | None:
-    if span is None:
-        return None
-    if isinstance(span, Mapping):
-        return str(span["label"]), str(span["text"])
-    return span.label, span.text  # type: ignore[attr-defined]
+class ConsistencyCounter:
+    """Counts renderings row by row, so that a reader already going over the candidate rows
+    (the report page) needs no second pass; ``figures()`` gives each direction's result."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[tuple[str, str], Renderings]] = {}
+        self._forms: dict[tuple[str, tuple[str, str], str], str] = {}  # the first form seen
+        self._counts: dict[str, dict[tuple[str, str], Counter[str]]] = {}
+
+    def add(self, row: Mapping[str, object]) -> None:
+        """Count one candidate row (one with the ``COLUMNS``; only a passed one counts)."""
+        if row["status"] != "passed":
+            return
+        pair = f"{row['src_lang']}-{row['tgt_lang']}"
+        entities = self._seen.setdefault(pair, {})
+        in_this_pair: dict[tuple[str, str], set[str]] = {}
+        for src, tgt in zip(row["src_entities"], row["tgt_entities"], strict=True):  # type: ignore[call-overload]
+            if src is None or tgt is None:
+                continue
+            key = (src["label"], normalise(src["text"]))
+            entities.setdefault(key, Renderings(src["text"], src["label"]))
+            shown = self._forms.setdefault((pair, key, normalise(tgt["text"])), tgt["text"])
+            in_this_pair.setdefault(key, set()).add(shown)
+        for key, shown_here in in_this_pair.items():  # a pair counts once per entity
+            entities[key].pairs += 1
+            self._counts.setdefault(pair, {}).setdefault(key, Counter()).update(shown_here)
+
+    def figures(self) -> dict[str, PairConsistency]:
+        for pair, entities in self._seen.items():
+            for key, entity in entities.items():
+                entity.renderings = dict(self._counts[pair][key].most_common())
+        return {pair: _figures(pair, found) for pair, found in sorted(self._seen.items())}
 
 
 def consistency(rows: Iterable[Mapping[str, object]]) -> dict[str, PairConsistency]:
-    """Each direction's consistency over the passed candidates among ``rows`` (candidate
-    rows or dicts with the ``COLUMNS``)."""
-    seen: dict[str, dict[tuple[str, str], Renderings]] = {}
-    forms: dict[tuple[str, tuple[str, str], str], str] = {}
-    counts: dict[str, dict[tuple[str, str], Counter[str]]] = {}
+    """Each direction's consistency over the passed candidates among ``rows`` (dicts with the
+    ``COLUMNS``, as ``CandidateStore.rows`` gives them)."""
+    counter = ConsistencyCounter()
     for row in rows:
-        if row["status"] != "passed":
-            continue
-        pair = f"{row['src_lang']}-{row['tgt_lang']}"
-        in_this_pair: dict[tuple[str, str], set[str]] = {}
-        for src, tgt in zip(row["src_entities"], row["tgt_entities"], strict=True):  # type: ignore[call-overload]
-            s, t = _text(src), _text(tgt)
-            if s is None or t is None:
-                continue
-            key = (s[0], normalise(s[1]))
-            seen.setdefault(pair, {}).setdefault(key, Renderings(s[1], s[0]))
-            shown = forms.setdefault((pair, key, normalise(t[1])), t[1])
-            in_this_pair.setdefault(key, set()).add(shown)
-        for key, shown_here in in_this_pair.items():  # a pair counts once per entity
-            seen[pair][key].pairs += 1
-            counts.setdefault(pair, {}).setdefault(key, Counter()).update(shown_here)
-    for pair, entities in seen.items():
-        for key, entity in entities.items():
-            entity.renderings = dict(counts[pair][key].most_common())
-    return {pair: _figures(pair, entities) for pair, entities in sorted(seen.items())}
+        counter.add(row)
+    return counter.figures()
 
 
 def _figures(pair: str, entities: dict[tuple[str, str], Renderings]) -> PairConsistency:

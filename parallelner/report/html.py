@@ -21,8 +21,7 @@ from pathlib import Path
 
 from parallelner.config import RoutingSettings
 from parallelner.filters.length import band, text_length_ratio
-from parallelner.glossary.consistency import COLUMNS as CONSISTENCY_COLUMNS
-from parallelner.glossary.consistency import PairConsistency, consistency
+from parallelner.glossary.consistency import ConsistencyCounter, PairConsistency
 from parallelner.io.atomic import write_text_atomically
 from parallelner.review.audit import estimate_sentence, is_estimate, is_number
 from parallelner.run.candidate_store import CandidateStore
@@ -68,8 +67,10 @@ def gather(out_dir: Path) -> ReportData:
     store = CandidateStore(out_dir)
     pairs: dict[str, PairFigures] = defaultdict(PairFigures)
     columns = ["src_lang", "tgt_lang", "status", "confidence", "src_text", "tgt_text"]
+    renderings = ConsistencyCounter()  # counted in the same pass over the rows
     # Plain rows of the columns it plots, not whole candidates: 100k rows in seconds.
     for c in store.rows([*columns, "src_entities", "tgt_entities"]):
+        renderings.add(c)
         figures = pairs[f"{c['src_lang']}-{c['tgt_lang']}"]
         if figures.band == (0.0, 0.0):
             figures.band = band(c["src_lang"], c["tgt_lang"])
@@ -92,7 +93,7 @@ def gather(out_dir: Path) -> ReportData:
         review=_json(out_dir / "review" / "report.json"),
         threshold=float(threshold),
         adequacy=(report.get("filters") or {}).get("adequacy"),
-        consistency=consistency(store.rows(CONSISTENCY_COLUMNS)),
+        consistency=renderings.figures(),
     )
 
 
